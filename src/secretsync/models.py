@@ -1,0 +1,284 @@
+"""Plain values passed between the pipeline stages.
+
+load_manifest -> Manifest; resolve_sources -> DesiredRepo; read_remote -> RemoteGroup;
+build_plan -> Plan; apply_plan -> ApplyResult. All frozen. A value only ever travels inside
+`Secret`, whose str and repr are redacted, so printing any record cannot leak it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+class Secret:
+    """Bytes of a secret value. Shows up as `Secret(***)` in every str, repr and format."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        if not isinstance(value, bytes):
+            raise TypeError("Secret holds bytes")
+        self._value = value
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value, other._value)
+
+    __hash__ = None  # type: ignore[assignment]  # a hash of a value is itself a leak
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret is never pickled")
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    file: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.file
+        if self.col is None:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# ---------------------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceSpec:
+    """Where one value comes from, exactly as the manifest names it."""
+
+    kind: Literal["env", "file", "dotenv"]
+    ref: str  # env variable name, or a path relative to the manifest's folder
+    key: str | None = None  # the key inside a .env file (kind == "dotenv")
+    allow_empty: bool = False
+    location: Location
+
+    @property
+    def label(self) -> str:
+        """How reports name the source: `env:X`, `file:certs/k.pem`, `dotenv:a.env#KEY`."""
+        if self.kind == "dotenv":
+            return f"dotenv:{self.ref}#{self.key}"
+        return f"{self.kind}:{self.ref}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretSpec:
+    key: str
+    source: SourceSpec
+    location: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DotenvSpec:
+    """A whole .env file: every key in it becomes a secret of the group."""
+
+    ref: str
+    allow_empty: bool = False
+    location: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupSpec:
+    name: str
+    prune: bool
+    # In precedence order, later wins: the group's dotenv files, then each used set's
+    # dotenv files and secrets, then the group's own `secrets`.
+    layers: tuple[DotenvSpec | SecretSpec, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepoSpec:
+    """One `repos:` entry: a repository by slug or id, or an org selector fanning out."""
+
+    slug: str | None = None  # "org/repo"
+    repo_id: str | None = None
+    org: str | None = None  # selector: every repo of the org matching `match`, minus `exclude`
+    match: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    groups: tuple[GroupSpec, ...]
+    location: Location
+
+    @property
+    def label(self) -> str:
+        if self.slug:
+            return self.slug
+        if self.repo_id:
+            return f"id:{self.repo_id}"
+        pattern = ",".join(self.match) or "*"
+        return f"{self.org}/{pattern}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    path: Path
+    root: Path  # the manifest's folder: relative paths start here
+    file_roots: tuple[Path, ...]  # folders `file:`/`dotenv:` may read from (root by default)
+    api_url: str | None
+    token_env: str
+    repos: tuple[RepoSpec, ...]
+
+
+# ---------------------------------------------------------------------------- desired state
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredSecret:
+    key: str
+    value: Secret
+    source: str  # SourceSpec.label
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredGroup:
+    name: str
+    prune: bool
+    secrets: tuple[DesiredSecret, ...]  # sorted by key
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DesiredRepo:
+    spec: RepoSpec
+    groups: tuple[DesiredGroup, ...]
+
+
+# ---------------------------------------------------------------------------- remote state
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepoInfo:
+    repo_id: str
+    slug: str | None  # "org/repo" when known
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One (repository, group) pair the plan manages."""
+
+    repo: str  # display name: "org/repo", or "id:<uuid>" when only the id is known
+    repo_id: str
+    group: str
+    prune: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteGroup:
+    target: Target
+    # key -> stored value; None when the entry came without a value ("unknown", never "empty")
+    secrets: dict[str, Secret | None] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperationInfo:
+    operation_id: str
+    status: str  # scheduled | in_progress | success | failed | cancel
+    status_url: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({"success", "failed", "cancel"})
+
+
+# ---------------------------------------------------------------------------- plan
+
+
+class Action(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    UNCHANGED = "unchanged"
+    UNKNOWN = "unknown"  # stored entry has no readable value; left alone unless asked
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "delete": "-", "unchanged": " ", "unknown": "?"}[
+            self.value
+        ]
+
+    @property
+    def writes(self) -> bool:
+        return self in (Action.CREATE, Action.UPDATE, Action.DELETE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    repo: str
+    repo_id: str
+    group: str
+    key: str
+    action: Action
+    source: str | None  # None for deletions (the key is not in the manifest)
+    value: Secret | None = None  # what create/update sends
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    changes: tuple[Change, ...]  # stable order: repos and groups as in the manifest, keys sorted
+    targets: tuple[Target, ...]
+    partial: bool = False  # narrowed by --repo/--group/--key
+    filters: tuple[str, ...] = ()  # e.g. ("--repo acme/*",) for the report
+    warnings: tuple[str, ...] = ()
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action.writes)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action.writes for c in self.changes)
+
+
+# ---------------------------------------------------------------------------- apply
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorInfo:
+    error_code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    change: Change
+    status: Literal["success", "failed", "not_started"]
+    operation_id: str | None = None
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyResult:
+    plan: Plan
+    outcomes: tuple[Outcome, ...]  # same order as plan.changes (unchanged ones included)
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "failed")
