@@ -1,0 +1,59 @@
+"""The command line: the only place that prints, prompts or knows exit codes.
+
+Heavy modules (httpx, ruamel.yaml, jsonschema) are imported inside the commands, so
+`secretsync --version` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import traceback
+from typing import NoReturn
+
+import click
+
+from secretsync.cli.commands import secretsync
+from secretsync.cli.output import err
+from secretsync.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SecretsyncError
+
+__all__ = ["main", "secretsync"]
+
+
+def _sigterm_as_sigint(signum: int, frame: object) -> None:
+    # CI cancels a job with SIGTERM: stop the same clean way as Ctrl-C (asyncio turns
+    # SIGINT into a cancellation, so apply reports what finished).
+    signal.raise_signal(signal.SIGINT)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _sigterm_as_sigint)
+    try:
+        code = secretsync.main(args=args, prog_name="secretsync", standalone_mode=False)
+    except click.UsageError as exc:
+        exc.show()
+        code = EXIT_USAGE
+    except click.ClickException as exc:  # e.g. a file argument click could not open
+        exc.show()
+        code = EXIT_USAGE
+    except (click.Abort, KeyboardInterrupt):
+        err("interrupted")
+        code = EXIT_INTERRUPTED
+    except SecretsyncError as exc:
+        if debug:
+            err(traceback.format_exc().rstrip())
+        for line in exc.lines():
+            err(line)
+        code = exc.exit_code
+    except Exception as exc:
+        if debug:
+            err(traceback.format_exc().rstrip())
+        err(
+            f"internal error: {type(exc).__name__} (a bug in secretsync; "
+            "run again with --debug for the traceback and report it)"
+        )
+        code = EXIT_ERROR
+    sys.exit(code if isinstance(code, int) else 0)

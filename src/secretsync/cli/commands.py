@@ -1,0 +1,268 @@
+"""Click commands: parse flags into settings, call the pipeline, print, return an exit code."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from secretsync import __version__
+from secretsync.cli.output import REDACT, Progress, err, out, setup_logging, wants_color
+from secretsync.errors import EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _check_report_path(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> tuple[Path, ...]:
+    for path in value:
+        if path.suffix not in (".json", ".md"):
+            raise click.BadParameter(f"{path}: must end in .json or .md", ctx=ctx, param=param)
+    return value
+
+
+def common_options(fn: F) -> F:
+    options = [
+        click.option(
+            "-f", "--file", "manifest", default="secretsync.yaml", show_default=True,
+            type=click.Path(dir_okay=False, path_type=Path), help="The manifest to read.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
+        click.option("-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."),
+        click.option("--debug", is_flag=True, help="Debug logging; tracebacks for errors (values stay masked)."),
+        click.option("--color/--no-color", default=None, help="Force colours on or off (default: on a terminal, unless NO_COLOR is set)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def remote_options(fn: F) -> F:
+    options = [
+        click.option(
+            "--api-url", envvar="SOURCECRAFT_API_URL", metavar="URL",
+            help="API base URL set by the pipeline; overrides api.url. [env: SOURCECRAFT_API_URL]",
+        ),
+        click.option(
+            "--parallelism", "-j", default=16, show_default=True, type=click.IntRange(1, 256),
+            help="Requests in flight at most (1 = sequential).",
+        ),
+        click.option("--repo", "repos", multiple=True, metavar="GLOB", help="Only repositories matching (org/repo or id:UUID); repeatable."),
+        click.option("--group", "groups", multiple=True, metavar="GLOB", help="Only secret groups matching; repeatable."),
+        click.option("--key", "keys", multiple=True, metavar="GLOB", help="Only keys matching; repeatable."),
+        click.option(
+            "--report", "reports", multiple=True, callback=_check_report_path,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the result to PATH: JSON if it ends in .json, Markdown if .md; repeatable.",
+        ),
+        click.option(
+            "--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
+            default="text", show_default=True, help="What stdout carries.",
+        ),
+        click.option("--overwrite-unknown", is_flag=True, help="Replace stored entries whose value cannot be read."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="secretsync", message="%(prog)s %(version)s")
+def secretsync() -> None:
+    """Keep SourceCraft repository secrets equal to a reviewed manifest.
+
+    \b
+    In a pull request:   secretsync plan --report plan.md
+    After merge:         secretsync apply --report apply.json
+
+    Values are never printed. Exit codes: 0 ok, 1 error, 2 changes pending
+    (plan --detailed-exitcode), 64 bad flags, 130 interrupted.
+    """
+
+
+def _settings(manifest: Path, api_url: str | None, parallelism: int, repos: tuple[str, ...],
+              groups: tuple[str, ...], keys: tuple[str, ...], overwrite_unknown: bool,
+              **extra: Any) -> Any:
+    from secretsync.pipeline import JobSettings
+    from secretsync.planner import Selection
+
+    return JobSettings(
+        manifest_path=manifest,
+        pipeline_api_url=api_url or None,
+        parallelism=parallelism,
+        selection=Selection(repos=repos, groups=groups, keys=keys),
+        overwrite_unknown=overwrite_unknown,
+        **extra,
+    )
+
+
+def _prepare(settings: Any) -> Any:
+    from secretsync.pipeline import prepare_job
+
+    job = prepare_job(settings, os.environ)
+    REDACT.add(job.secrets())
+    return job
+
+
+def _emit(command: str, plan: Any, result: Any, *, fmt: str, quiet: bool, verbose: bool,
+          color: bool | None, reports: tuple[Path, ...]) -> None:
+    from secretsync import report
+    from secretsync.planfile import write_atomically
+
+    for path in reports:
+        render = report.render_json if path.suffix == ".json" else report.render_markdown
+        write_atomically(path, render(command, plan, result))
+    if fmt == "json":
+        out(report.render_json(command, plan, result))
+    elif fmt == "markdown":
+        out(report.render_markdown(command, plan, result))
+    else:
+        text = report.render_text(
+            command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
+        )
+        out(text.splitlines()[-1] + "\n" if quiet else text)
+    for path in reports:
+        err(f"report written to {path}")
+
+
+@secretsync.command(context_settings=CONTEXT)
+@common_options
+@click.option("--no-env", is_flag=True, help="Don't require env variables (laptops, pre-commit).")
+@click.option("--api-url", envvar="SOURCECRAFT_API_URL", metavar="URL", help="Check this API URL as the pipeline would set it.")
+def validate(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | None,
+             no_env: bool, api_url: str | None) -> int:
+    """Check the manifest offline: schema, names, files, .env keys, env variables.
+
+    \b
+    Examples:
+      secretsync validate
+      secretsync validate -f infra/secretsync.yaml --no-env
+    """
+    setup_logging(verbose=verbose, debug=debug)
+    from secretsync.endpoint import choose_api_url
+    from secretsync.manifest import load_manifest
+    from secretsync.sources import check_sources
+
+    loaded = load_manifest(manifest)
+    choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
+    check_sources(loaded, None if no_env else os.environ)
+    groups = sum(len(r.groups) for r in loaded.repos)
+    if not quiet:
+        skipped = " (env variables not checked)" if no_env else ""
+        out(f"{manifest}: valid, {len(loaded.repos)} repository entries, {groups} groups{skipped}.\n")
+    return EXIT_OK
+
+
+@secretsync.command(context_settings=CONTEXT)
+@common_options
+@remote_options
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending (0: none, 1: error).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply --plan FILE` (stores no values).")
+def plan(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | None,
+         api_url: str | None, parallelism: int, repos: tuple[str, ...], groups: tuple[str, ...],
+         keys: tuple[str, ...], reports: tuple[Path, ...], output_format: str,
+         overwrite_unknown: bool, detailed_exitcode: bool, out_path: Path | None) -> int:
+    """Show what apply would create, update and delete. Writes nothing to the API.
+
+    \b
+    Examples:
+      secretsync plan
+      secretsync plan --report plan.md --detailed-exitcode
+      secretsync plan --repo 'acme/*' --group production --out reviewed.plan
+    """
+    setup_logging(verbose=verbose, debug=debug)
+    from secretsync.pipeline import run_plan
+    from secretsync.planfile import save_plan
+
+    settings = _settings(manifest, api_url, parallelism, repos, groups, keys, overwrite_unknown)
+    job = _prepare(settings)
+    planned = run_plan(settings, job)
+    if out_path is not None:
+        save_plan(out_path, planned.plan, planned.desired, api_url=job.api_url,
+                  selection=settings.selection)
+        err(f"plan saved to {out_path}")
+    _emit("plan", planned.plan, None, fmt=output_format, quiet=quiet, verbose=verbose,
+          color=color, reports=reports)
+    if detailed_exitcode and planned.plan.has_changes:
+        return EXIT_CHANGES_PENDING
+    return EXIT_OK
+
+
+@secretsync.command(context_settings=CONTEXT)
+@common_options
+@remote_options
+@click.option("--yes", "-y", is_flag=True, help="Don't ask for confirmation (asked only on a terminal).")
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path), help="Apply only if the world still matches this saved plan.")
+@click.option("--max-deletes", default=10, show_default=True, type=click.IntRange(0), help="Refuse a plan deleting more secrets than this.")
+@click.option("--operation-timeout", default=300.0, show_default=True, type=click.FloatRange(min=1), metavar="SECONDS", help="Deadline for each asynchronous operation.")
+def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | None,
+          api_url: str | None, parallelism: int, repos: tuple[str, ...], groups: tuple[str, ...],
+          keys: tuple[str, ...], reports: tuple[Path, ...], output_format: str,
+          overwrite_unknown: bool, yes: bool, plan_path: Path | None, max_deletes: int,
+          operation_timeout: float) -> int:
+    """Make the remote secrets equal to the manifest and wait for every operation.
+
+    \b
+    Examples:
+      secretsync apply --yes --report apply.json
+      secretsync apply --plan reviewed.plan --yes
+      secretsync apply --max-deletes 25 --operation-timeout 600
+    """
+    setup_logging(verbose=verbose, debug=debug)
+    from secretsync import report
+    from secretsync.errors import AbortedError
+    from secretsync.pipeline import run_apply
+    from secretsync.planfile import load_plan
+    from secretsync.planner import Selection
+
+    saved = load_plan(plan_path) if plan_path is not None else None
+    if saved is not None and (repos or groups or keys):
+        raise click.UsageError("--plan takes the selection from the plan file; drop --repo/--group/--key")
+    settings = _settings(
+        manifest, api_url, parallelism, repos, groups, keys, overwrite_unknown,
+        max_deletes=max_deletes, operation_timeout_s=operation_timeout,
+    )
+    if saved is not None:
+        settings = dataclasses.replace(settings, selection=saved.selection)
+    job = _prepare(settings)
+    progress: list[Progress] = []
+
+    def approve(planned: Any) -> None:
+        if saved is not None:
+            saved.verify(planned.plan, planned.desired, api_url=job.api_url)
+        if not planned.plan.has_changes:
+            return
+        interactive = sys.stdin.isatty() and not yes
+        if interactive:
+            err(report.render_text("plan", planned.plan, color=wants_color(sys.stderr, color)).rstrip())
+            answer = click.prompt("Apply these changes? Only 'yes' is accepted", default="",
+                                  show_default=False, err=True)
+            if answer.strip() != "yes":
+                raise AbortedError("apply cancelled; nothing was changed")
+        progress.append(Progress(len(planned.plan.pending), enabled=not quiet))
+
+    def on_outcome(outcome: Any) -> None:
+        if progress:
+            progress[0].step(outcome)
+
+    try:
+        planned, result = run_apply(settings, job, approve=approve, on_outcome=on_outcome)
+    finally:
+        for bar in progress:
+            bar.close()
+    _emit("apply", planned.plan, result, fmt=output_format, quiet=quiet, verbose=verbose,
+          color=color, reports=reports)
+    if result.interrupted:
+        err("interrupted: the report lists what finished; run apply again to converge")
+        return EXIT_INTERRUPTED
+    if result.failed:
+        err(f"error: {result.failed} change(s) failed; see above")
+        return EXIT_ERROR
+    return EXIT_OK
+

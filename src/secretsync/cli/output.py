@@ -1,0 +1,71 @@
+"""Everything cli prints goes through here: stdout for reports, stderr for the rest."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import TextIO
+
+import click
+
+from secretsync.redact import Redactor, RedactingFilter
+
+REDACT = Redactor()
+
+
+def wants_color(stream: TextIO, choice: bool | None) -> bool:
+    """--color/--no-color win; else colour only on a terminal without NO_COLOR set."""
+    if choice is not None:
+        return choice
+    if os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def out(text: str) -> None:
+    """The report on stdout (built without values, so no masking pass is needed)."""
+    click.echo(text, nl=False)
+
+
+def err(text: str) -> None:
+    click.echo(REDACT(text), err=True)
+
+
+def setup_logging(*, verbose: bool, debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(REDACT))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
+    # httpx logs every request URL at INFO; URLs carry no values, but keep noise for --debug.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    if not debug:
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+class Progress:
+    """A one-line progress bar on stderr, only on a terminal and only when not quiet."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total = total
+        self.done = 0
+        self.enabled = enabled and total > 0 and sys.stderr.isatty()
+        self._bar: click.progressbar[int] | None = None
+        if self.enabled:
+            self._bar = click.progressbar(
+                length=total, label="applying", file=sys.stderr, show_pos=True, show_eta=True
+            )
+            self._bar.__enter__()
+
+    def step(self, _outcome: object = None) -> None:
+        self.done += 1
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None

@@ -1,0 +1,63 @@
+"""Where the token may go. `plan` runs on unreviewed pull requests, so the manifest alone must
+never be able to point the token at another host: only the default API host, or a URL that the
+pipeline itself sets (`--api-url` / `SOURCECRAFT_API_URL`), ever receives it."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from secretsync.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.sourcecraft.tech"
+API_URL_ENV = "SOURCECRAFT_API_URL"
+
+
+def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str:
+    """The URL to talk to: the pipeline's if it set one, else the manifest's (default host
+    only), else the default."""
+    if pipeline_url:
+        return check_url(pipeline_url, origin="--api-url / " + API_URL_ENV)
+    if manifest_url:
+        url = check_url(manifest_url, origin="api.url in the manifest")
+        if _origin(url) != _origin(DEFAULT_API_URL):
+            host = urlsplit(url).netloc
+            raise ConfigError(
+                f"the manifest's api.url names {host}, but a manifest may not send the token "
+                f"to any host other than {urlsplit(DEFAULT_API_URL).netloc}",
+                hint=f"pin the URL in the pipeline instead: --api-url {url} "
+                f"(or set {API_URL_ENV})",
+            )
+        return url
+    return DEFAULT_API_URL
+
+
+def check_url(url: str, *, origin: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{origin}: {url!r} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise ConfigError(f"{origin}: credentials in the URL are not allowed; use the token")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{origin}: the API URL may not have a query or fragment")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{origin}: plain http is allowed only on loopback (127.0.0.1, ::1, localhost); "
+            f"use https://{parts.netloc}{parts.path}"
+        )
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return (parts.scheme, (parts.hostname or "").lower(), port)

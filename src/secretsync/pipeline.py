@@ -1,0 +1,230 @@
+"""Glue: load -> resolve -> read remote -> plan -> [apply]. No printing, no exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from secretsync.applier import PollPolicy, apply_plan
+from secretsync.endpoint import choose_api_url
+from secretsync.errors import ConfigError, DeletionLimitError, ManifestError, Problem
+from secretsync.manifest import load_manifest
+from secretsync.models import (
+    Action,
+    ApplyResult,
+    DesiredGroup,
+    DesiredRepo,
+    Manifest,
+    Outcome,
+    Plan,
+    RemoteGroup,
+    RepoInfo,
+    Secret,
+    Target,
+)
+from secretsync.planner import Selection, build_plan
+from secretsync.remote import SourceCraftClient, build_http_client
+from secretsync.sources import resolve_sources
+from secretsync.tasks import map_bounded
+
+HttpFactory = Callable[[int], httpx.AsyncClient]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobSettings:
+    manifest_path: Path
+    pipeline_api_url: str | None = None  # --api-url / SOURCECRAFT_API_URL
+    parallelism: int = 16
+    selection: Selection = field(default_factory=Selection)
+    overwrite_unknown: bool = False
+    operation_timeout_s: float = 300.0
+    max_deletes: int | None = 10  # None: no limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """Everything known before the first request: nothing is sent unless all of it resolved."""
+
+    manifest: Manifest
+    desired: tuple[DesiredRepo, ...]
+    api_url: str
+    token: Secret
+
+    def secrets(self) -> list[Secret]:
+        """Every sensitive value of this job (for output redaction)."""
+        values = [self.token]
+        for repo in self.desired:
+            for group in repo.groups:
+                values.extend(s.value for s in group.secrets)
+        return values
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedJob:
+    job: Job
+    plan: Plan
+    desired: tuple[tuple[Target, DesiredGroup], ...]
+
+
+def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
+    manifest = load_manifest(settings.manifest_path)
+    api_url = choose_api_url(manifest_url=manifest.api_url, pipeline_url=settings.pipeline_api_url)
+    token = read_token(manifest.token_env, environ)
+    desired = resolve_sources(manifest, environ)
+    return Job(manifest=manifest, desired=desired, api_url=api_url, token=token)
+
+
+def read_token(token_env: str, environ: Mapping[str, str]) -> Secret:
+    raw = environ.get(token_env, "").strip()
+    if not raw:
+        raise ConfigError(
+            f"environment variable {token_env} is not set",
+            hint=f"export {token_env} with a SourceCraft personal access token "
+            "(SourceCraft CI predefines SOURCECRAFT_TOKEN)",
+        )
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in raw):
+        raise ConfigError(f"environment variable {token_env} holds whitespace or control characters")
+    return Secret(raw.encode())
+
+
+def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> SourceCraftClient:
+    return SourceCraftClient(
+        http,
+        base_url=job.api_url,
+        token=job.token,
+        token_env=job.manifest.token_env,
+        parallelism=settings.parallelism,
+    )
+
+
+async def compute_plan(job: Job, client: SourceCraftClient, settings: JobSettings) -> PlannedJob:
+    pairs = await resolve_targets(job, client, settings.parallelism)
+    wanted = [(t, g) for t, g in pairs if settings.selection.wants_target(t)]
+    listings = await map_bounded(
+        lambda pair: client.list_secrets(pair[0].repo_id, pair[0].group),
+        wanted,
+        settings.parallelism,
+    )
+    remote = {
+        (t.repo_id, t.group): RemoteGroup(target=t, secrets=listing)
+        for (t, _), listing in zip(wanted, listings, strict=True)
+    }
+    plan = build_plan(
+        wanted, remote, selection=settings.selection, overwrite_unknown=settings.overwrite_unknown
+    )
+    return PlannedJob(job=job, plan=plan, desired=tuple(wanted))
+
+
+async def resolve_targets(
+    job: Job, client: SourceCraftClient, parallelism: int
+) -> list[tuple[Target, DesiredGroup]]:
+    """Repository ids for every manifest entry (slugs resolved, org selectors expanded)."""
+    orgs = sorted({r.spec.org for r in job.desired if r.spec.org})
+    org_repos = dict(
+        zip(orgs, await map_bounded(client.list_org_repos, orgs, parallelism), strict=True)
+    )
+    slugs = [r.spec.slug for r in job.desired if r.spec.slug]
+    by_slug = dict(zip(slugs, await map_bounded(client.get_repo, slugs, parallelism), strict=True))
+
+    pairs: list[tuple[Target, DesiredGroup]] = []
+    claimed: dict[str, str] = {}  # repo_id -> the manifest entry that manages it
+    problems: list[Problem] = []
+    for repo in job.desired:
+        spec = repo.spec
+        if spec.slug:
+            infos = [by_slug[spec.slug]]
+        elif spec.repo_id:
+            infos = [RepoInfo(repo_id=spec.repo_id, slug=None)]
+        else:
+            infos = _select(org_repos[spec.org or ""], spec.match, spec.exclude)
+        for info in infos:
+            name = info.slug or f"id:{info.repo_id}"
+            if info.repo_id in claimed:
+                problems.append(
+                    Problem(
+                        file=spec.location.file,
+                        line=spec.location.line,
+                        col=spec.location.col,
+                        key_path="repos",
+                        message=f"repository {name} (id {info.repo_id}) is already managed by "
+                        f"the entry {claimed[info.repo_id]}; manage each repository once",
+                    )
+                )
+                continue
+            claimed[info.repo_id] = f"{spec.label} at line {spec.location.line}"
+            for group in repo.groups:
+                target = Target(repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune)
+                pairs.append((target, group))
+    if problems:
+        raise ManifestError(problems)
+    return pairs
+
+
+def _select(repos: Sequence[RepoInfo], match: Sequence[str], exclude: Sequence[str]) -> list[RepoInfo]:
+    def name(info: RepoInfo) -> str:
+        return (info.slug or "").rpartition("/")[2]
+
+    chosen = [
+        r
+        for r in repos
+        if (not match or any(fnmatch.fnmatchcase(name(r), g) for g in match))
+        and not any(fnmatch.fnmatchcase(name(r), g) for g in exclude)
+    ]
+    return sorted(chosen, key=lambda r: r.slug or r.repo_id)
+
+
+def check_deletion_limit(plan: Plan, max_deletes: int | None) -> None:
+    deletes = plan.count(Action.DELETE)
+    if max_deletes is not None and deletes > max_deletes:
+        raise DeletionLimitError(
+            f"the plan deletes {deletes} secrets, more than --max-deletes {max_deletes} allows; "
+            "nothing was changed",
+            hint=f"review the deletions with `secretsync plan`, then run apply with "
+            f"--max-deletes {deletes} to allow them",
+        )
+
+
+def run_plan(
+    settings: JobSettings,
+    job: Job,
+    *,
+    http_factory: HttpFactory = lambda n: build_http_client(parallelism=n),
+) -> PlannedJob:
+    async def go() -> PlannedJob:
+        async with http_factory(settings.parallelism) as http:
+            return await compute_plan(job, make_client(job, settings, http), settings)
+
+    return asyncio.run(go())
+
+
+def run_apply(
+    settings: JobSettings,
+    job: Job,
+    *,
+    approve: Callable[[PlannedJob], None],
+    on_outcome: Callable[[Outcome], None] | None = None,
+    http_factory: HttpFactory = lambda n: build_http_client(parallelism=n),
+) -> tuple[PlannedJob, ApplyResult]:
+    """Plan, let `approve` veto (saved-plan check, deletion limit, prompt), then apply."""
+
+    async def go() -> tuple[PlannedJob, ApplyResult]:
+        async with http_factory(settings.parallelism) as http:
+            client = make_client(job, settings, http)
+            planned = await compute_plan(job, client, settings)
+            check_deletion_limit(planned.plan, settings.max_deletes)
+            approve(planned)
+            result = await apply_plan(
+                planned.plan,
+                client,
+                parallelism=settings.parallelism,
+                poll=PollPolicy(operation_timeout_s=settings.operation_timeout_s),
+                on_outcome=on_outcome,
+            )
+            return planned, result
+
+    return asyncio.run(go())

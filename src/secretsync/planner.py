@@ -1,0 +1,120 @@
+"""Compare desired and remote state: a pure function from values to a Plan (no I/O)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from secretsync.models import Action, Change, DesiredGroup, Plan, RemoteGroup, Target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """`--repo/--group/--key` globs; empty means everything."""
+
+    repos: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.repos or self.groups or self.keys)
+
+    def describe(self) -> tuple[str, ...]:
+        return (
+            tuple(f"--repo {g}" for g in self.repos)
+            + tuple(f"--group {g}" for g in self.groups)
+            + tuple(f"--key {g}" for g in self.keys)
+        )
+
+    def wants_target(self, target: Target) -> bool:
+        repo_names = (target.repo, f"id:{target.repo_id}", target.repo_id)
+        return _any_match(repo_names, self.repos) and _any_match((target.group,), self.groups)
+
+    def wants_key(self, key: str) -> bool:
+        return _any_match((key,), self.keys)
+
+
+def _any_match(names: Sequence[str], globs: Sequence[str]) -> bool:
+    if not globs:
+        return True
+    return any(fnmatch.fnmatchcase(name, glob) for name in names for glob in globs)
+
+
+def build_plan(
+    desired: Sequence[tuple[Target, DesiredGroup]],
+    remote: Mapping[tuple[str, str], RemoteGroup],
+    *,
+    selection: Selection = Selection(),
+    overwrite_unknown: bool = False,
+) -> Plan:
+    """One Change per managed key and per deletion, in manifest order, keys sorted.
+
+    `desired` pairs each target with what the manifest wants there; `remote` holds the
+    listing of every (repo_id, group) in `desired`. Deletions happen only where the target
+    prunes, and only in groups the manifest names: a group missing from `desired` is never
+    looked at, so it can never lose a key.
+    """
+    changes: list[Change] = []
+    targets: list[Target] = []
+    warnings: list[str] = []
+    for target, group in desired:
+        if not selection.wants_target(target):
+            continue
+        targets.append(target)
+        stored = remote[(target.repo_id, target.group)].secrets
+        wanted = {s.key for s in group.secrets}
+        for secret in group.secrets:
+            if not selection.wants_key(secret.key):
+                continue
+            action = _compare(secret.key, secret.value, stored, overwrite_unknown)
+            if action is Action.UNKNOWN:
+                warnings.append(
+                    f"{target.repo} group {target.group}: {secret.key} is stored without a "
+                    "readable value; left alone (use --overwrite-unknown to replace it)"
+                )
+            changes.append(
+                Change(
+                    repo=target.repo,
+                    repo_id=target.repo_id,
+                    group=target.group,
+                    key=secret.key,
+                    action=action,
+                    source=secret.source,
+                    value=secret.value if action in (Action.CREATE, Action.UPDATE) else None,
+                )
+            )
+        if target.prune:
+            for key in sorted(k for k in stored if k not in wanted and selection.wants_key(k)):
+                changes.append(
+                    Change(
+                        repo=target.repo,
+                        repo_id=target.repo_id,
+                        group=target.group,
+                        key=key,
+                        action=Action.DELETE,
+                        source=None,
+                    )
+                )
+    return Plan(
+        changes=tuple(changes),
+        targets=tuple(targets),
+        partial=selection.partial,
+        filters=selection.describe(),
+        warnings=tuple(warnings),
+    )
+
+
+def _compare(
+    key: str,
+    value: object,
+    stored: Mapping[str, object],
+    overwrite_unknown: bool,
+) -> Action:
+    if key not in stored:
+        return Action.CREATE
+    current = stored[key]
+    if current is None:
+        return Action.UPDATE if overwrite_unknown else Action.UNKNOWN
+    return Action.UNCHANGED if current == value else Action.UPDATE

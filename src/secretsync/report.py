@@ -1,0 +1,271 @@
+"""Render a plan or an apply result as JSON, Markdown (a PR comment) or terminal text.
+
+Nothing here ever sees a value: reports are built from Change fields other than `value`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from secretsync import __version__
+from secretsync.models import Action, ApplyResult, Change, Outcome, Plan
+
+REPORT_FORMAT_VERSION = 1
+_ACTIONS = (Action.CREATE, Action.UPDATE, Action.DELETE, Action.UNCHANGED, Action.UNKNOWN)
+
+
+def outcomes_of(plan: Plan, result: ApplyResult | None) -> list[Outcome | None]:
+    if result is None:
+        return [None] * len(plan.changes)
+    return list(result.outcomes)
+
+
+def summarize(plan: Plan, result: ApplyResult | None) -> dict[str, int]:
+    counts = Counter(c.action for c in plan.changes)
+    summary = {a.value: counts[a] for a in _ACTIONS}
+    statuses = Counter(o.status for o in result.outcomes) if result else Counter()
+    summary["failed"] = statuses["failed"]
+    if result is not None:
+        summary["not_started"] = statuses["not_started"]
+    return summary
+
+
+def build_report(command: str, plan: Plan, result: ApplyResult | None = None) -> dict[str, Any]:
+    """The JSON report (schemas/report.schema.json). Field names are a public contract."""
+    changes = []
+    for change, outcome in zip(plan.changes, outcomes_of(plan, result), strict=True):
+        error = None
+        if outcome is not None and outcome.error is not None:
+            error = {"error_code": outcome.error.error_code, "message": outcome.error.message}
+        changes.append(
+            {
+                "repo": change.repo,
+                "repo_id": change.repo_id,
+                "group": change.group,
+                "key": change.key,
+                "action": change.action.value,
+                "source": change.source,
+                "status": "planned" if outcome is None else outcome.status,
+                "operation_id": None if outcome is None else outcome.operation_id,
+                "error": error,
+            }
+        )
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "command": command,
+        "tool": {"name": "secretsync", "version": __version__},
+        "partial": plan.partial,
+        "filters": list(plan.filters),
+        "interrupted": bool(result and result.interrupted),
+        "summary": summarize(plan, result),
+        "targets": [
+            {"repo": t.repo, "repo_id": t.repo_id, "group": t.group, "prune": t.prune}
+            for t in plan.targets
+        ],
+        "warnings": list(plan.warnings),
+        "changes": changes,
+    }
+
+
+def render_json(command: str, plan: Plan, result: ApplyResult | None = None) -> str:
+    return json.dumps(build_report(command, plan, result), indent=2) + "\n"
+
+
+# ---------------------------------------------------------------------------- Markdown
+
+_MD_VERB = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.DELETE: "**delete**",
+    Action.UNCHANGED: "unchanged",
+    Action.UNKNOWN: "unknown (left alone)",
+}
+
+
+def _md(text: str) -> str:
+    """Escape what would break a table cell or start Markdown/HTML markup."""
+    for ch in "\\|`*_<>[]":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None) -> str:
+    """A PR-comment-ready report: totals first, deletions called out, a section per repo."""
+    summary = summarize(plan, result)
+    title = "secretsync plan" if command == "plan" else "secretsync apply"
+    lines = [f"### {title}", ""]
+    totals = (
+        f"**{summary['create']}** to create, **{summary['update']}** to update, "
+        f"**{summary['delete']}** to delete, {summary['unchanged']} unchanged"
+    )
+    if command == "apply":
+        totals = totals.replace("to ", "")
+        totals += f", **{summary['failed']}** failed"
+    if summary["unknown"]:
+        totals += f", {summary['unknown']} unknown"
+    lines.append(totals + ".")
+    lines.append("")
+    if plan.partial:
+        lines += [f"> Partial: limited by `{' '.join(plan.filters)}`.", ""]
+    if result is not None and result.interrupted:
+        lines += ["> Interrupted: some changes were not applied.", ""]
+    deletions = [c for c in plan.changes if c.action is Action.DELETE]
+    if deletions:
+        lines.append(f"> [!WARNING]\n> {len(deletions)} secret(s) will be deleted (prune):")
+        lines += [f"> - `{c.repo}` / `{c.group}` / `{c.key}`" for c in deletions]
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(f"- ⚠️ {_md(warning)}")
+    if plan.warnings:
+        lines.append("")
+    pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
+    for repo in _unique(c.repo for c in plan.changes):
+        rows = [(c, o) for c, o in pairs if c.repo == repo]
+        n_pending = sum(1 for c, _ in rows if c.action.writes)
+        opened = " open" if n_pending else ""
+        lines.append(f"<details{opened}><summary><code>{_md(repo)}</code>: {n_pending} change(s)"
+                     f", {len(rows) - n_pending} other</summary>")
+        lines.append("")
+        header = "| | group | key | action | source |"
+        rule = "|---|---|---|---|---|"
+        if result is not None:
+            header += " result |"
+            rule += "---|"
+        lines += [header, rule]
+        for change, outcome in rows:
+            source = _md(change.source) if change.source else "not in manifest"
+            row = (
+                f"| {change.action.symbol.strip() or '='} | {_md(change.group)} | "
+                f"`{change.key}` | {_MD_VERB[change.action]} | {source} |"
+            )
+            if result is not None:
+                row += f" {_md(_outcome_words(outcome))} |"
+            lines.append(row)
+        lines += ["", "</details>", ""]
+    if not plan.changes:
+        lines.append("Nothing is managed by this manifest (or the selection matched nothing).")
+    lines.append(f"<sub>secretsync {__version__} · values are never shown</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _outcome_words(outcome: Outcome | None) -> str:
+    if outcome is None:
+        return "planned"
+    if outcome.status == "failed" and outcome.error is not None:
+        words = f"failed: {outcome.error.error_code}: {outcome.error.message}"
+        if outcome.operation_id:
+            words += f" (operation {outcome.operation_id})"
+        return words
+    return outcome.status.replace("_", " ")
+
+
+# ---------------------------------------------------------------------------- terminal
+
+_COLORS = {
+    Action.CREATE: "\x1b[32m",
+    Action.UPDATE: "\x1b[33m",
+    Action.DELETE: "\x1b[31m",
+    Action.UNCHANGED: "\x1b[2m",
+    Action.UNKNOWN: "\x1b[35m",
+}
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _change_line(change: Change, color: bool, tail: str = "") -> str:
+    symbol = _paint(change.action.symbol, _COLORS[change.action], color)
+    source = change.source or "not in the manifest"
+    line = f"  {symbol} {change.key:<28} {source}"
+    return line + (f"  {tail}" if tail else "")
+
+
+def render_text(
+    command: str,
+    plan: Plan,
+    result: ApplyResult | None = None,
+    *,
+    color: bool = False,
+    verbose: bool = False,
+) -> str:
+    """Terraform-style listing; unchanged keys only with verbose; deletions listed apart."""
+    lines: list[str] = []
+    pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
+    for target in plan.targets:
+        rows = [
+            (c, o)
+            for c, o in pairs
+            if c.repo_id == target.repo_id and c.group == target.group
+        ]
+        shown = [
+            (c, o)
+            for c, o in rows
+            if c.action is not Action.DELETE and (verbose or c.action is not Action.UNCHANGED)
+        ]
+        unchanged = sum(1 for c, _ in rows if c.action is Action.UNCHANGED)
+        prune = " [prune]" if target.prune else ""
+        heading = _paint(f"{target.repo} · {target.group}{prune}", _BOLD, color)
+        if not shown:
+            if verbose or any(c.action is Action.DELETE for c, _ in rows):
+                lines.append(f"{heading}: {unchanged} unchanged")
+            continue
+        lines.append(heading)
+        for change, outcome in shown:
+            lines.append(_change_line(change, color, _result_tail(change, outcome)))
+        if unchanged and not verbose:
+            lines.append(f"    ({unchanged} unchanged)")
+    deletions = [(c, o) for c, o in pairs if c.action is Action.DELETE]
+    if deletions:
+        lines.append("")
+        lines.append(_paint("Deletions (prune: on):", _BOLD, color))
+        for change, outcome in deletions:
+            where = f"{change.repo} · {change.group} · {change.key}"
+            symbol = _paint("-", _COLORS[Action.DELETE], color)
+            tail = _result_tail(change, outcome)
+            lines.append(f"  {symbol} {where}" + (f"  {tail}" if tail else ""))
+    for warning in plan.warnings:
+        lines.append(f"warning: {warning}")
+    if deletions and result is None:
+        lines.append(f"warning: {len(deletions)} secret(s) will be deleted because prune is on.")
+    if lines:
+        lines.append("")
+    lines.append(_summary_line(command, plan, result))
+    return "\n".join(lines) + "\n"
+
+
+def _result_tail(change: Change, outcome: Outcome | None) -> str:
+    if outcome is None or not change.action.writes:
+        return ""
+    return _outcome_words(outcome)
+
+
+def _summary_line(command: str, plan: Plan, result: ApplyResult | None) -> str:
+    s = summarize(plan, result)
+    scope = " (partial: " + " ".join(plan.filters) + ")" if plan.partial else ""
+    if result is None:
+        if not plan.has_changes:
+            return f"No changes. {s['unchanged']} secret(s) up to date{scope}."
+        return (
+            f"Plan: {s['create']} to create, {s['update']} to update, {s['delete']} to delete, "
+            f"{s['unchanged']} unchanged{scope}."
+        )
+    ok = Counter(o.change.action for o in result.outcomes if o.status == "success")
+    text = (
+        f"Apply: {ok[Action.CREATE]} created, {ok[Action.UPDATE]} updated, "
+        f"{ok[Action.DELETE]} deleted, {s['unchanged']} unchanged, {s['failed']} failed"
+    )
+    if s.get("not_started"):
+        text += f", {s['not_started']} not started"
+    if result.interrupted:
+        text += " (interrupted)"
+    return text + scope + "."
