@@ -1,0 +1,84 @@
+import json
+
+from secretsync.models import Action, ApplyResult, ErrorInfo, Outcome
+from secretsync.report import build_report, render_json, render_markdown, render_text
+from tests.factories import change, plan_of, target
+
+
+def sample_plan():
+    prod = target(group="production", prune=True)
+    return plan_of(
+        change("A", Action.CREATE, value="v-a"),
+        change("B", Action.UPDATE, value="v-b"),
+        change("C", Action.UNCHANGED),
+        change("OLD", Action.DELETE, t=prod),
+        targets=(target(), prod),
+    )
+
+
+def test_json_report_has_the_contract_fields():
+    report = json.loads(render_json("plan", sample_plan()))
+    assert report["command"] == "plan"
+    assert report["summary"] == {"create": 1, "update": 1, "delete": 1, "unchanged": 1, "unknown": 0, "failed": 0}
+    assert report["changes"][0] == {
+        "repo": "acme/backend", "repo_id": "id-acme/backend", "group": "default", "key": "A",
+        "action": "create", "source": "env:A_SRC", "status": "planned", "operation_id": None,
+        "error": None,
+    }
+    assert report["changes"][3]["source"] is None
+    assert report["partial"] is False
+
+
+def test_apply_report_carries_status_operation_and_error():
+    plan = sample_plan()
+    outcomes = (
+        Outcome(change=plan.changes[0], status="success", operation_id="op-1"),
+        Outcome(change=plan.changes[1], status="failed", operation_id="op-2",
+                error=ErrorInfo(error_code="FailedPrecondition", message="nope")),
+        Outcome(change=plan.changes[2], status="success"),
+        Outcome(change=plan.changes[3], status="success", operation_id="op-4"),
+    )
+    report = build_report("apply", plan, ApplyResult(plan=plan, outcomes=outcomes))
+    assert report["summary"]["failed"] == 1
+    assert report["changes"][1]["error"] == {"error_code": "FailedPrecondition", "message": "nope"}
+    assert report["changes"][1]["status"] == "failed"
+    assert report["changes"][0]["operation_id"] == "op-1"
+
+
+def test_reports_never_hold_values():
+    plan = sample_plan()
+    for text in (render_json("plan", plan), render_markdown("plan", plan), render_text("plan", plan, verbose=True)):
+        assert "v-a" not in text and "v-b" not in text
+
+
+def test_text_plan_is_terraform_like_and_lists_deletions_apart():
+    text = render_text("plan", sample_plan())
+    lines = text.splitlines()
+    assert lines[0] == "acme/backend · default"
+    assert lines[1].startswith("  + A ") and lines[1].endswith("env:A_SRC")
+    assert lines[2].startswith("  ~ B ")
+    assert "    (1 unchanged)" in lines
+    assert "Deletions (prune: on):" in lines
+    assert "  - acme/backend · production · OLD" in lines
+    assert "warning: 1 secret(s) will be deleted because prune is on." in lines
+    assert lines[-1] == "Plan: 1 to create, 1 to update, 1 to delete, 1 unchanged."
+    assert "\x1b[" not in text
+
+
+def test_text_colours_only_when_asked():
+    assert "\x1b[32m+\x1b[0m" in render_text("plan", sample_plan(), color=True)
+
+
+def test_no_changes_summary():
+    plan = plan_of(change("C", Action.UNCHANGED))
+    assert render_text("plan", plan).splitlines()[-1] == "No changes. 1 secret(s) up to date."
+
+
+def test_markdown_totals_first_deletions_called_out_one_section_per_repo():
+    md = render_markdown("plan", sample_plan())
+    lines = md.splitlines()
+    assert lines[0] == "### secretsync plan"
+    assert lines[2].startswith("**1** to create, **1** to update, **1** to delete, 1 unchanged")
+    assert "> [!WARNING]" in md and "`OLD`" in md
+    assert md.count("<details") == 1  # one repository
+    assert "env:A\\_SRC" in md
