@@ -1,0 +1,14 @@
+"""A local emulator of the SourceCraft secrets API (like LocalStack or moto), for tests.
+
+    with Emulator(seed={"orgs": [...]}, config=EmulatorConfig(op_delay_ms=50)) as emu:
+        client = httpx.Client(base_url=emu.url, headers={"Authorization": "Bearer emulator-token"})
+
+Standard library only (ruamel.yaml is imported lazily for YAML seeds), so it starts fast.
+The seed format is described in `secretsync.emulator.state`; the command is `secretsync-emulator`.
+"""
+
+from secretsync.emulator.config import EmulatorConfig
+from secretsync.emulator.server import Emulator
+from secretsync.emulator.state import SeedError, load_seed
+
+__all__ = ["Emulator", "EmulatorConfig", "SeedError", "load_seed"]
