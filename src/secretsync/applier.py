@@ -1,0 +1,353 @@
+"""Run a Plan: PUT/DELETE every pending change, poll the operations, collect the outcomes.
+
+`parallelism` workers share one scheduler: a queue of writes ready to send and a heap of
+operations waiting for their next poll. A worker takes a due poll first (a finished operation
+frees its memory), else the next write, else waits for the earliest poll or new work; nobody
+holds a slot while waiting. Within a (repository, group) every create/update reaches a final
+state before a delete is sent, so a renamed secret never vanishes before its successor exists.
+
+A failed change is an Outcome, not an exception. Cancelling the task (Ctrl-C under
+asyncio.run) stops new writes and returns the outcomes known so far with interrupted=True.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from secretsync.errors import ApiError, ConfigError, SecretsyncError
+from secretsync.models import (
+    Action,
+    ApplyResult,
+    Change,
+    ErrorInfo,
+    OperationInfo,
+    Outcome,
+    Plan,
+)
+from secretsync.remote import SourceCraftClient
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollPolicy:
+    first_poll_s: float = 0.1  # adapted during the run: see PollEstimate
+    max_interval_s: float = 5.0
+    backoff: float = 2.0
+    operation_timeout_s: float = 300.0
+
+
+DEFAULT_POLL = PollPolicy()
+
+
+class PollEstimate:
+    """When to poll an operation first: learnt from this run's operations, to poll each once.
+
+    Writes answer `scheduled`; polling too early costs a request, too late costs only the
+    tail of the run. Each change is anchored to the delay the reporting operation was
+    scheduled with, so a burst of answers from one "generation" moves the estimate one step,
+    not once per operation: a first poll that found the operation still pending raises the
+    estimate towards how long that one was seen pending (at most doubling it); a first poll
+    that found it finished lowers the estimate by 5%, once per generation, probing for the
+    shortest delay that still hits.
+    """
+
+    def __init__(self, *, initial_s: float, floor_s: float, ceiling_s: float) -> None:
+        self.floor_s = floor_s
+        self.ceiling_s = max(floor_s, ceiling_s)
+        self.value_s = min(max(initial_s, floor_s), self.ceiling_s)
+        self.version = 0
+
+    def first_delay(self) -> tuple[float, int]:
+        return self.value_s, self.version
+
+    def observe(self, *, first_delay: float, version: int, polls: int, pending_for: float) -> None:
+        if polls > 1:
+            raised = min(self.ceiling_s, pending_for * 1.5, first_delay * 2)
+            if raised > self.value_s:
+                self.value_s = raised
+                self.version += 1
+        elif version == self.version and self.value_s > self.floor_s:
+            self.value_s = max(self.floor_s, self.value_s * 0.98)
+            self.version += 1
+
+
+_NEW, _SENT, _POLLING, _DONE = range(4)
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    """One pending change on its way through the scheduler (mutable, never leaves here)."""
+
+    index: int  # into plan.changes
+    change: Change
+    state: int = _NEW
+    op: OperationInfo | None = None  # the latest answer; dropped when the job is done
+    answered_at: float = 0.0  # when the write was answered
+    deadline: float = 0.0
+    first_delay: float = 0.0
+    interval: float = 0.0
+    last_pending_at: float = 0.0  # when the latest poll that saw it unfinished was sent
+    polls: int = 0
+    version: int = 0  # PollEstimate.version the first delay came from
+
+    @property
+    def group(self) -> tuple[str, str]:
+        return (self.change.repo_id, self.change.group)
+
+
+class _Scheduler:
+    def __init__(
+        self,
+        jobs: list[_Job],
+        client: SourceCraftClient,
+        poll: PollPolicy,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        on_outcome: Callable[[Outcome], None] | None,
+    ) -> None:
+        self.client = client
+        self.poll = poll
+        self.clock = clock
+        self.sleep = sleep
+        self.on_outcome = on_outcome
+        self.outcomes: dict[int, Outcome] = {}
+        self.jobs = jobs
+        self.remaining = len(jobs)
+        self.ready: deque[_Job] = deque()
+        self.polls: list[tuple[float, int, _Job]] = []  # (due, index, job): index breaks ties
+        self.estimate = PollEstimate(
+            initial_s=poll.first_poll_s,
+            floor_s=poll.first_poll_s / 2,
+            ceiling_s=poll.max_interval_s,
+        )
+        self.open_writes: dict[tuple[str, str], int] = defaultdict(int)
+        self.held: dict[tuple[str, str], list[_Job]] = defaultdict(list)
+        self._wakeup = asyncio.Event()
+        for job in jobs:
+            if job.change.action is not Action.DELETE:
+                self.open_writes[job.group] += 1
+        for job in jobs:
+            if job.change.action is Action.DELETE and self.open_writes[job.group]:
+                self.held[job.group].append(job)
+            else:
+                self.ready.append(job)
+
+    # ------------------------------------------------------------------------ scheduling
+
+    def notify(self) -> None:
+        self._wakeup.set()
+        self._wakeup = asyncio.Event()
+
+    async def worker(self) -> None:
+        while self.remaining:
+            if self.polls and self.polls[0][0] <= self.clock():
+                await self.run_poll(heapq.heappop(self.polls)[2])
+            elif self.ready:
+                await self.run_write(self.ready.popleft())
+            else:
+                await self.idle()
+
+    async def idle(self) -> None:
+        """Wait for the earliest poll to fall due, or for a notify (new work, or all done)."""
+        wakeup = self._wakeup.wait()
+        if not self.polls:
+            await wakeup
+            return
+        timer = asyncio.ensure_future(self.sleep(self.polls[0][0] - self.clock()))
+        woken = asyncio.ensure_future(wakeup)
+        try:
+            await asyncio.wait((timer, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            woken.cancel()
+
+    def schedule_poll(self, job: _Job, due: float) -> None:
+        job.state = _POLLING
+        earliest = self.polls[0][0] if self.polls else None
+        heapq.heappush(self.polls, (due, job.index, job))
+        if earliest is None or due < earliest:
+            self.notify()  # idle workers wait for a later poll, or for nothing
+
+    def finish(self, job: _Job, outcome: Outcome) -> None:
+        job.state = _DONE
+        job.op = None
+        self.outcomes[job.index] = outcome
+        self.remaining -= 1
+        if job.change.action is not Action.DELETE:
+            self.open_writes[job.group] -= 1
+            if not self.open_writes[job.group] and self.held.get(job.group):
+                self.ready.extend(self.held.pop(job.group))
+                self.notify()
+        if not self.remaining:
+            self.notify()
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(outcome)
+            except Exception:  # a progress bar must not break the apply
+                logger.debug("on_outcome callback failed", exc_info=True)
+
+    # ------------------------------------------------------------------------ requests
+
+    async def run_write(self, job: _Job) -> None:
+        change = job.change
+        job.state = _SENT
+        try:
+            if change.action is Action.DELETE:
+                op = await self.client.delete_secret(change.repo_id, change.group, change.key)
+            elif change.value is None:
+                raise ConfigError(f"the plan has no value for {change.key} ({change.action.value})")
+            else:
+                op = await self.client.put_secret(
+                    change.repo_id, change.group, change.key, change.value
+                )
+        except Exception as exc:
+            self.finish(job, _failed(job, exc))
+            return
+        if op is None:  # DELETE answered 404: already absent
+            self.finish(job, Outcome(change=change, status="success"))
+            return
+        job.op = op
+        if op.finished:
+            self.finish(job, _final(job, op))
+            return
+        now = self.clock()
+        job.answered_at = job.last_pending_at = now
+        job.deadline = now + self.poll.operation_timeout_s
+        job.first_delay, job.version = self.estimate.first_delay()
+        job.interval = job.first_delay
+        self.schedule_poll(job, min(now + job.interval, job.deadline))
+
+    async def run_poll(self, job: _Job) -> None:
+        assert job.op is not None
+        asked_at = self.clock()
+        try:
+            op = await self.client.get_operation(job.op)
+        except Exception as exc:
+            self.finish(job, _failed(job, exc))
+            return
+        job.op = op
+        job.polls += 1
+        if op.finished:
+            self.estimate.observe(
+                first_delay=job.first_delay,
+                version=job.version,
+                polls=job.polls,
+                pending_for=job.last_pending_at - job.answered_at,
+            )
+            self.finish(job, _final(job, op))
+            return
+        now = self.clock()
+        job.last_pending_at = asked_at
+        if now >= job.deadline:
+            limit = f"{self.poll.operation_timeout_s:g}"
+            message = f"operation did not finish within {limit} s; last status {op.status}"
+            self.finish(job, _failure(job, "OperationTimeout", message))
+            return
+        job.interval = min(job.interval * self.poll.backoff, self.poll.max_interval_s)
+        self.schedule_poll(job, min(now + job.interval, job.deadline))
+
+    def interrupted_outcome(self, job: _Job) -> Outcome:
+        if job.state == _NEW:
+            return Outcome(change=job.change, status="not_started")
+        if job.state == _SENT:
+            message = "interrupted while the request was in flight; it may or may not have applied"
+        else:
+            message = "interrupted before the operation finished; it may still complete"
+        return _failure(job, "Interrupted", message)
+
+
+# ---------------------------------------------------------------------------- outcomes
+
+
+def _failure(job: _Job, code: str, message: str) -> Outcome:
+    op_id = job.op.operation_id if job.op is not None else None
+    return Outcome(
+        change=job.change,
+        status="failed",
+        operation_id=op_id or None,
+        error=ErrorInfo(error_code=code, message=message),
+    )
+
+
+def _failed(job: _Job, exc: Exception) -> Outcome:
+    if isinstance(exc, SecretsyncError):
+        message = f"{exc.message}; {exc.hint}" if exc.hint else exc.message
+        code = exc.error_code or f"HTTP {exc.status}" if isinstance(exc, ApiError) else ""
+        return _failure(job, code or type(exc).__name__, message)
+    # A bug must not strand the other operations: report it as this change's failure.
+    logger.debug("unexpected error applying %s", job.change.key, exc_info=True)
+    return _failure(job, "InternalError", f"unexpected {type(exc).__name__}")
+
+
+def _final(job: _Job, op: OperationInfo) -> Outcome:
+    change = job.change
+    op_id = op.operation_id or None
+    if op.status == "success" or (
+        change.action is Action.DELETE and op.status == "failed" and op.error_code == "NotFound"
+    ):
+        return Outcome(change=change, status="success", operation_id=op_id)
+    if op.status == "cancel":
+        code, message = op.error_code or "Cancelled", op.error_message or "operation was cancelled"
+    else:
+        code, message = op.error_code or "OperationFailed", op.error_message or "operation failed"
+    return Outcome(
+        change=change,
+        status="failed",
+        operation_id=op_id,
+        error=ErrorInfo(error_code=code, message=message),
+    )
+
+
+async def apply_plan(
+    plan: Plan,
+    client: SourceCraftClient,
+    *,
+    parallelism: int = 16,
+    poll: PollPolicy = DEFAULT_POLL,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> ApplyResult:
+    if parallelism < 1:
+        raise ConfigError(f"parallelism must be at least 1, not {parallelism}")
+    outcomes: dict[int, Outcome] = {}
+    jobs: list[_Job] = []
+    for index, change in enumerate(plan.changes):
+        if change.action.writes:
+            jobs.append(_Job(index, change))
+        else:
+            outcomes[index] = Outcome(change=change, status="success")
+    scheduler = _Scheduler(jobs, client, poll, clock, sleep, on_outcome)
+    workers = [
+        asyncio.ensure_future(scheduler.worker()) for _ in range(min(parallelism, len(jobs)))
+    ]
+    interrupted = False
+    try:
+        await asyncio.gather(*workers)
+    except asyncio.CancelledError:
+        interrupted = True
+        task = asyncio.current_task()
+        if task is not None and hasattr(task, "uncancel"):
+            task.uncancel()  # we handled it: the caller carries on to write the report
+    finally:
+        for worker in workers:
+            worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*workers, return_exceptions=True)
+    outcomes.update(scheduler.outcomes)
+    for job in jobs:
+        if job.index not in outcomes:
+            outcomes[job.index] = scheduler.interrupted_outcome(job)
+    return ApplyResult(
+        plan=plan,
+        outcomes=tuple(outcomes[i] for i in range(len(plan.changes))),
+        interrupted=interrupted,
+    )

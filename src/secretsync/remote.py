@@ -1,0 +1,340 @@
+"""The SourceCraft client: request shapes and payloads, over retries and rate limiting.
+
+Policy only; the I/O is the injected `httpx.AsyncClient` (one pool for the whole run). Every
+request goes through one `RetryingSender` (retry.py) and so through one `AdaptiveLimiter`
+(throttle.py): a 429 slows the whole run down. Values travel in JSON bodies only, never in a
+URL, and nothing here logs a body or a header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from secretsync import __version__
+from secretsync.errors import ConfigError
+from secretsync.models import OperationInfo, RepoInfo, Secret
+from secretsync.retry import RetryingSender, RetryPolicy, malformed
+from secretsync.throttle import AdaptiveLimiter
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "ClientStats",
+    "RetryPolicy",
+    "SourceCraftClient",
+    "build_http_client",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.sourcecraft.tech"
+DEFAULT_RETRY = RetryPolicy()
+HINT_REPO_404 = "check the repository slug/id and that the token can see it"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientStats:
+    requests: int = 0  # HTTP requests sent, retries included
+    retries: int = 0
+    throttled: int = 0  # 429 answers received
+    peak_in_flight: int = 0
+    limit: int = 0  # the adaptive concurrency limit now
+
+
+def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
+        timeout=httpx.Timeout(timeout_s),
+        headers={"User-Agent": f"secretsync/{__version__}"},
+        http1=True,
+        http2=False,
+        verify=True,
+        follow_redirects=False,  # a redirect would carry the bearer token somewhere else
+    )
+
+
+class SourceCraftClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        token: Secret,
+        token_env: str = "SOURCECRAFT_TOKEN",  # noqa: S107 - a variable's name, not a token
+        parallelism: int = 16,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if parallelism < 1:
+            raise ConfigError(f"parallelism must be at least 1, not {parallelism}")
+        raw = token.reveal()
+        if not raw or any(b < 0x21 or b > 0x7E for b in raw):
+            # h11 would quote the header value in its error message: refuse it here instead.
+            raise ConfigError(
+                f"the token in ${token_env} is empty or holds characters "
+                "an HTTP header cannot carry"
+            )
+        try:
+            self._base = httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"API URL {base_url!r} is not a valid URL") from exc
+        if self._base.scheme not in ("http", "https") or not self._base.host:
+            raise ConfigError(f"API URL {base_url!r} is not an http(s) URL")
+        self._prefix = self._base.raw_path.decode("ascii").partition("?")[0].rstrip("/")
+        self._token_env = token_env
+        self._limiter = AdaptiveLimiter(parallelism=parallelism, clock=clock, sleep=sleep)
+        self._sender = RetryingSender(
+            http,
+            headers={b"Authorization": b"Bearer " + raw, b"Accept": b"application/json"},
+            token_env=token_env,
+            policy=retry,
+            limiter=self._limiter,
+            clock=clock,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
+
+    def __repr__(self) -> str:
+        return f"SourceCraftClient(base_url={str(self._base)!r}, token_env={self._token_env!r})"
+
+    @property
+    def stats(self) -> ClientStats:
+        return ClientStats(
+            requests=self._sender.requests,
+            retries=self._sender.retries,
+            throttled=self._sender.throttled,
+            peak_in_flight=self._limiter.peak_in_flight,
+            limit=self._limiter.limit,
+        )
+
+    # ------------------------------------------------------------------------ endpoints
+
+    async def get_user(self) -> dict[str, object]:
+        path = "/user"
+        response = await self._send("GET", path)
+        return _object(_json(response, "GET", path), "GET", path, response.status_code)
+
+    async def get_repo(self, slug: str) -> RepoInfo:
+        org, sep, repo = slug.partition("/")
+        if not (org and sep and repo) or "/" in repo:
+            raise ConfigError(f"repository {slug!r} is not written as org/repo")
+        path = f"/repos/{_seg(org)}/{_seg(repo)}"
+        response = await self._send("GET", path, hint_404=HINT_REPO_404)
+        return _repo(_json(response, "GET", path), "GET", path, response.status_code)
+
+    async def get_repo_by_id(self, repo_id: str) -> RepoInfo:
+        path = f"/repos/id:{_seg(repo_id)}"
+        response = await self._send("GET", path, hint_404=HINT_REPO_404)
+        return _repo(_json(response, "GET", path), "GET", path, response.status_code)
+
+    async def list_org_repos(self, org: str, *, page_size: int = 100) -> list[RepoInfo]:
+        path = f"/orgs/{_seg(org)}/repos"
+        repos: list[RepoInfo] = []
+        seen: set[str] = set()
+        token = ""
+        while True:
+            params = {"page_size": str(page_size)}
+            if token:
+                params["page_token"] = token
+            response = await self._send("GET", path, params=params)
+            status = response.status_code
+            body = _object(_json(response, "GET", path), "GET", path, status)
+            items = body.get("repositories") or []
+            if not isinstance(items, list):
+                raise malformed("GET", path, status, "`repositories` is not a list")
+            repos.extend(_repo(item, "GET", path, status) for item in items)
+            token = body.get("next_page_token") or ""
+            if not isinstance(token, str):
+                raise malformed("GET", path, status, "`next_page_token` is not a string")
+            if not token:
+                return repos
+            if token in seen:  # a server bug must not become an endless loop
+                raise malformed("GET", path, status, "the same page token came back twice")
+            seen.add(token)
+
+    async def list_secrets(self, repo_id: str, group: str) -> dict[str, Secret | None]:
+        path = f"/repos/id:{_seg(repo_id)}/secrets"
+        response = await self._send("GET", path, params={"secret_group": group})
+        status = response.status_code
+        body = _object(_json(response, "GET", path), "GET", path, status)
+        # A listing we cannot read fully is an error, never "no secrets": an empty reading
+        # would plan deletions.
+        entries = body.get("secrets")
+        if not isinstance(entries, list):
+            raise malformed("GET", path, status, "expected an object with a `secrets` list")
+        secrets: dict[str, Secret | None] = {}
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+                raise malformed("GET", path, status, "a `secrets` entry has no string `key`")
+            key = entry["key"]
+            if key in secrets:
+                raise malformed("GET", path, status, f"secret {key!r} is listed twice")
+            value = entry.get("value")
+            if value is None:
+                secrets[key] = None  # no readable value: "unknown", never "empty"
+                continue
+            try:
+                if not isinstance(value, str):
+                    raise TypeError
+                secrets[key] = Secret(base64.b64decode(value, validate=True))
+            except (TypeError, ValueError, binascii.Error):
+                raise malformed(
+                    "GET", path, status, f"the value of {key!r} is not base64"
+                ) from None
+        return secrets
+
+    async def put_secret(self, repo_id: str, group: str, key: str, value: Secret) -> OperationInfo:
+        path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
+        body = {"value": base64.b64encode(value.reveal()).decode("ascii")}
+        response = await self._send("PUT", path, params={"secret_group": group}, body=body)
+        return _write_answer(response, "PUT", path)
+
+    async def delete_secret(self, repo_id: str, group: str, key: str) -> OperationInfo | None:
+        path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
+        response = await self._send("DELETE", path, params={"secret_group": group}, accept_404=True)
+        if response.status_code == 404:
+            return None  # already absent: the goal of a delete
+        return _write_answer(response, "DELETE", path)
+
+    async def get_operation(self, op: OperationInfo) -> OperationInfo:
+        url = self._status_url(op)
+        path = url.raw_path.decode("ascii").partition("?")[0]
+        response = await self._send("GET", path, url=url)
+        latest = _operation(_json(response, "GET", path), "GET", path, response.status_code)
+        if latest.status_url is None and op.status_url is not None:
+            latest = OperationInfo(
+                operation_id=latest.operation_id,
+                status=latest.status,
+                status_url=op.status_url,
+                error_code=latest.error_code,
+                error_message=latest.error_message,
+            )
+        return latest
+
+    # ------------------------------------------------------------------------ plumbing
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        url: httpx.URL | None = None,
+        params: Mapping[str, str] | None = None,
+        body: dict[str, str] | None = None,
+        accept_404: bool = False,
+        hint_404: str | None = None,
+    ) -> httpx.Response:
+        return await self._sender.send(
+            method,
+            url or self._url(path),
+            params=params,
+            body=body,
+            accept_404=accept_404,
+            hint_404=hint_404,
+        )
+
+    def _url(self, path: str) -> httpx.URL:
+        return self._base.copy_with(raw_path=(self._prefix + path).encode("ascii"))
+
+    def _status_url(self, op: OperationInfo) -> httpx.URL:
+        fallback = self._url(f"/operations/secrets/id:{_seg(op.operation_id)}")
+        if not op.status_url:
+            return fallback
+        try:
+            url = httpx.URL(f"{self._base}".rstrip("/") + "/").join(op.status_url)
+        except httpx.InvalidURL:
+            return fallback
+        same_origin = (url.scheme, url.host, url.port) == (
+            self._base.scheme,
+            self._base.host,
+            self._base.port,
+        )
+        if not same_origin:
+            # The token goes only where the user pointed us.
+            logger.debug("status_url points at another host; polling %s instead", fallback.path)
+            return fallback
+        return url
+
+
+# ---------------------------------------------------------------------------- payloads
+
+
+def _seg(text: str) -> str:
+    """One path segment, percent-encoded whole (a `/` in a key must not become a path)."""
+    return quote(text, safe="")
+
+
+def _json(response: httpx.Response, method: str, path: str) -> object:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise malformed(method, path, response.status_code, "the body is not JSON") from None
+
+
+def _object(data: object, method: str, path: str, status: int) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise malformed(method, path, status, "expected a JSON object")
+    return data
+
+
+def _str_id(value: object) -> str | None:
+    # 64-bit integers travel as strings, but a number is just as unambiguous.
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _repo(data: object, method: str, path: str, status: int) -> RepoInfo:
+    body = _object(data, method, path, status)
+    repo_id = _str_id(body.get("id"))
+    if repo_id is None:
+        raise malformed(method, path, status, "a repository has no `id`")
+    org = body.get("organization")
+    org_slug = org.get("slug") if isinstance(org, dict) else None
+    slug = body.get("slug")
+    full = f"{org_slug}/{slug}" if isinstance(org_slug, str) and isinstance(slug, str) else None
+    return RepoInfo(repo_id=repo_id, slug=full)
+
+
+def _operation(data: object, method: str, path: str, status: int) -> OperationInfo:
+    body = _object(data, method, path, status)
+    op_id = _str_id(body.get("operation_id"))
+    state = body.get("status")
+    if op_id is None or not isinstance(state, str):
+        raise malformed(method, path, status, "an operation needs `operation_id` and `status`")
+    status_url = body.get("status_url")
+    error = body.get("error")
+    code = message = None
+    if isinstance(error, dict):
+        code = str(error.get("error_code") or "") or None
+        message = str(error.get("message") or "") or None
+    return OperationInfo(
+        operation_id=op_id,
+        status=state,
+        status_url=status_url if isinstance(status_url, str) and status_url else None,
+        error_code=code,
+        error_message=message,
+    )
+
+
+def _write_answer(response: httpx.Response, method: str, path: str) -> OperationInfo:
+    if response.status_code == 204 or not response.content:
+        # Not documented (writes answer 202 with an operation), but "done, nothing to poll"
+        # is the only sensible reading of an empty success.
+        return OperationInfo(operation_id="", status="success")
+    return _operation(_json(response, method, path), method, path, response.status_code)
