@@ -29,7 +29,10 @@ SEED = {
         {
             "slug": "acme",
             "repos": [
-                {"slug": "backend", "secrets": {"default": {f"KEY_{i}": f"v{i}" for i in range(20)}}}
+                {
+                    "slug": "backend",
+                    "secrets": {"default": {f"KEY_{i}": f"v{i}" for i in range(20)}},
+                }
             ],
         }
     ]
@@ -100,7 +103,9 @@ def main() -> int:
             str(args.max_in_flight),
         ]
         # stderr to DEVNULL: a pipe nobody reads would fill up and stall the server.
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         try:
             assert proc.stdout is not None
             url = proc.stdout.readline().split()[-1]
