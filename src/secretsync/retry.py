@@ -226,9 +226,10 @@ class RetryingSender:
                 if response is not None and response.status_code == 429:
                     self.throttled += 1
                     wait = retry_after_s(response, wall_clock=time.time())
-                    if wait is not None:
-                        wait = min(wait, policy.deadline_s)
-                    self._limiter.throttled(epoch, wait)
+                    # A wait past this request's deadline fails it at once (below); the
+                    # shared pause is capped so one absurd answer cannot stall the run.
+                    pause = None if wait is None else min(wait, policy.deadline_s)
+                    self._limiter.throttled(epoch, pause)
                 elif response is not None and response.status_code < 500:
                     self._limiter.succeeded()
             if response is not None:
