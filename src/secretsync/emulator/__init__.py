@@ -4,11 +4,11 @@
         client = httpx.Client(base_url=emu.url, headers={"Authorization": "Bearer emulator-token"})
 
 Standard library only (ruamel.yaml is imported lazily for YAML seeds), so it starts fast.
-The seed format is described in `secretsync.emulator.state`; the command is `secretsync-emulator`.
+The seed format is described in `secretsync.emulator.seed`; the command is `secretsync-emulator`.
 """
 
 from secretsync.emulator.config import EmulatorConfig
+from secretsync.emulator.seed import SeedError, load_seed
 from secretsync.emulator.server import Emulator
-from secretsync.emulator.state import SeedError, load_seed
 
 __all__ = ["Emulator", "EmulatorConfig", "SeedError", "load_seed"]

@@ -1,7 +1,6 @@
 """The SourceCraft API calls, as pure functions of (world, config, call, now) -> Reply.
 
-The caller holds the state lock and has settled due operations. Error bodies follow the
-reference: {"error_code", "message", "request_id", "details"}; no message quotes a value.
+The caller holds the state lock and has settled due operations. No message quotes a value.
 """
 
 from __future__ import annotations
@@ -11,11 +10,10 @@ import binascii
 import hmac
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from secretsync.emulator.config import DEFAULT_TOKEN, EmulatorConfig
+from secretsync.emulator.protocol import Call, Refusal, Reply, error_reply, operation, repository
 from secretsync.emulator.state import (
     DEFAULT_GROUP,
     GROUP_RE,
@@ -30,7 +28,6 @@ from secretsync.emulator.state import (
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-KINDS = ("list", "put", "delete", "operation", "repo", "org_repos", "user", "other")
 _ALLOWED = {
     "user": ("GET",),
     "org_repos": ("GET",),
@@ -48,51 +45,6 @@ _KIND = {
     ("org_repos", "GET"): "org_repos",
     ("user", "GET"): "user",
 }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Call:
-    method: str
-    segments: tuple[str, ...]  # the path split on "/", each part percent-decoded
-    query: dict[str, list[str]]
-    authorization: str | None
-    body: bytes
-    base_url: str  # for absolute status_url
-    request_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Reply:
-    status: int
-    body: dict[str, Any]
-    headers: tuple[tuple[str, str], ...] = ()
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-        self.headers: tuple[tuple[str, str], ...] = ()
-
-
-def error_reply(
-    status: int,
-    code: str,
-    message: str,
-    request_id: str,
-    details: dict[str, str] | None = None,
-    headers: tuple[tuple[str, str], ...] = (),
-) -> Reply:
-    body = {
-        "error_code": code,
-        "message": message,
-        "request_id": request_id,
-        "details": details or {},
-    }
-    return Reply(status=status, body=body, headers=headers)
 
 
 def match(segments: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
@@ -263,36 +215,6 @@ _ROUTES = {
     "secrets": _list,
     "secret": _secret,
 }
-
-
-def repository(repo: Repo) -> dict[str, Any]:
-    return {
-        "id": repo.id,
-        "slug": repo.slug,
-        "name": repo.name,
-        "organization": {"id": repo.org_id, "slug": repo.org_slug},
-        "visibility": repo.visibility,
-        "default_branch": "main",
-    }
-
-
-def operation(op: Operation, now: float, base_url: str) -> dict[str, Any]:
-    status = op.status(now)
-    final_error = op.error if status in ("failed", "cancel") else None
-    return {
-        "operation_id": op.op_id,
-        "status_url": f"{base_url}/operations/secrets/id:{op.op_id}",
-        "status": status,
-        "created_at": rfc3339(op.created),
-        "modified_at": rfc3339(op.modified(now)),
-        "response": {},
-        "error": final_error,
-    }
-
-
-def rfc3339(t: float) -> str:
-    stamp = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
 
 
 def _op_error(code: str, message: str) -> dict[str, Any]:

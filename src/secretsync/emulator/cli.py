@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from secretsync.emulator.config import DEFAULT_TOKEN, DELETE_MISSING_MODES, EmulatorConfig
+from secretsync.emulator.seed import SeedError
 from secretsync.emulator.server import Emulator
-from secretsync.emulator.state import SeedError
 
 TOKEN_ENV = "SECRETSYNC_EMULATOR_TOKEN"  # noqa: S105 (a variable name)
 

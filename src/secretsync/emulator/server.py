@@ -1,4 +1,4 @@
-"""The HTTP side: a threading HTTP/1.1 server, and `Emulator`, which runs it in a daemon thread.
+"""`Emulator`: the API and control endpoints served from a daemon thread.
 
 Per API request: count it and apply the caps (429) -> sleep `latency_ms` -> maybe an injected
 500/503 -> under the state lock: settle due operations, answer, save the state file if data
@@ -20,83 +20,26 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from secretsync.emulator.api import Call, Reply, classify, dispatch, error_reply
+from secretsync.emulator.api import classify, dispatch
 from secretsync.emulator.config import EmulatorConfig
-from secretsync.emulator.state import World, read_seed_file, save_state
+from secretsync.emulator.httpd import Handler, Server, read_body, send
+from secretsync.emulator.protocol import Call, Reply, error_reply
+from secretsync.emulator.seed import read_seed_file, save_state, world_from_seed
 from secretsync.emulator.traffic import Traffic
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 CONTROL_PREFIX = "/_emulator/"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "secretsync-emulator"
-    timeout = 60  # an idle keep-alive connection frees its thread after this
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Without this, the small writes of a keep-alive exchange wait ~40 ms on delayed ACKs.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, add=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.track(self.connection, add=False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the emulator keeps its own log, without values
-
-    def _any(self) -> None:
-        self.server.emulator._serve(self)
-
-    do_GET = do_PUT = do_DELETE = do_POST = do_PATCH = _any
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        self.emulator = emulator
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def track(self, conn: socket.socket, *, add: bool) -> None:
-        with self._open_lock:
-            if add:
-                self._open.add(conn)
-            else:
-                self._open.discard(conn)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            conns = list(self._open)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up mid-answer is normal under fault tests; anything else is a bug.
-        log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
 class Emulator:
     """The SourceCraft secrets API on 127.0.0.1, for tests and benchmarks.
 
-    `seed` is a dict in the seed format (see `state`), a path to a seed file, or None.
+    `seed` is a dict in the seed format (see `seed`), a path to a seed file, or None.
     With `state_file`, an existing file is loaded instead of the seed, and the whole state is
     written there after every change. `clock` and `sleep` are seams for exact tests.
     """
@@ -120,11 +63,11 @@ class Emulator:
         if self._state_file is not None and self._state_file.exists():
             seed = self._state_file
         data = read_seed_file(seed) if isinstance(seed, Path | str) else seed
-        self._world = World.from_seed(data)
+        self._world = world_from_seed(data)
         self._lock = threading.Lock()
         self._traffic = Traffic(self._config.random_seed)
         self._base_ops = self._base_writes = 0
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         if self._state_file is not None and not self._state_file.exists():
             save_state(self._world, self._state_file)
@@ -132,7 +75,7 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> str:
         if self._server is None:
-            self._server = _Server(self._address, self)
+            self._server = Server(self._address, self._serve)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -165,7 +108,7 @@ class Emulator:
             raise RuntimeError("the emulator is not running")
         host, port = self._server.server_address[:2]
         host = host.decode() if isinstance(host, bytes) else host
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     # -- for tests and benchmarks ----------------------------------------------------------
     @property
@@ -227,11 +170,12 @@ class Emulator:
             save_state(self._world, self._state_file)
 
     # -- serving ---------------------------------------------------------------------------
-    def _serve(self, h: _Handler) -> None:
+    def _serve(self, h: Handler) -> None:
         split = urlsplit(h.path)
-        body = _read_body(h)
+        body = read_body(h)
         if split.path.startswith(CONTROL_PREFIX):
-            _send(h, self._control(h.command, split.path, body), "")
+            reply = self._control(h.command, split.path, body)
+            send(h, reply, str(reply.body.get("request_id", "")))
             return
         request_id = uuid.uuid4().hex
         # Split before decoding, so an encoded "/" stays inside its segment.
@@ -256,7 +200,7 @@ class Emulator:
 
     def _answer(
         self,
-        h: _Handler,
+        h: Handler,
         body: bytes | None,
         segments: tuple[str, ...],
         query: str,
@@ -291,7 +235,7 @@ class Emulator:
         return reply
 
     def _finish(
-        self, h: _Handler, path: str, query: str, kind: str, rid: str, reply: Reply, *, drop: bool
+        self, h: Handler, path: str, query: str, kind: str, rid: str, reply: Reply, *, drop: bool
     ) -> None:
         status = 0 if drop else reply.status
         self._traffic.record(method=h.command, path=path, query=query, status=status, kind=kind)
@@ -301,26 +245,27 @@ class Emulator:
             with contextlib.suppress(OSError):
                 h.connection.shutdown(socket.SHUT_RDWR)
             return
-        _send(h, reply, rid)
+        send(h, reply, rid)
 
     def _control(self, method: str, path: str, body: bytes | None) -> Reply:
         name = path[len(CONTROL_PREFIX) :]
+        rid = uuid.uuid4().hex
         allowed = {"stats": "GET", "log": "GET", "state": "GET", "reset-stats": "POST"}
         if name == "config":
             if method == "GET":
                 return Reply(status=200, body=self._config.public())
             if method == "POST":
                 try:
-                    knobs = json.loads(body or b"{}")
+                    knobs = json.loads(body if body is not None else b"")
                     if not isinstance(knobs, dict):
                         raise ValueError("the body must be a JSON object of knobs")
                     return Reply(status=200, body=self.configure(**knobs).public())
                 except (ValueError, TypeError) as exc:
-                    return error_reply(400, "ValidationError", str(exc), "")
+                    return error_reply(400, "ValidationError", str(exc), rid)
         elif name not in allowed:
-            return error_reply(404, "NotFound", "no such control endpoint", "")
+            return error_reply(404, "NotFound", "no such control endpoint", rid)
         if method != allowed.get(name, "GET or POST"):
-            return error_reply(405, "MethodNotAllowed", f"{method} is not allowed here", "")
+            return error_reply(405, "MethodNotAllowed", f"{method} is not allowed here", rid)
         if name == "stats":
             return Reply(status=200, body=self.stats())
         if name == "log":
@@ -329,35 +274,3 @@ class Emulator:
             return Reply(status=200, body=self.state())
         self.reset_stats()
         return Reply(status=200, body=self.stats())
-
-
-def _read_body(h: _Handler) -> bytes | None:
-    """The request body, or None when it cannot be read (the connection is then closed)."""
-    if "Transfer-Encoding" in h.headers:
-        h.close_connection = True  # chunked bodies are not supported; the stream is out of sync
-        return None
-    try:
-        length = int(h.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = -1
-    if not 0 <= length <= MAX_BODY_BYTES:
-        h.close_connection = True
-        return None
-    return h.rfile.read(length) if length else b""
-
-
-def _send(h: _Handler, reply: Reply, request_id: str) -> None:
-    body = json.dumps(reply.body, separators=(",", ":")).encode()
-    lines = [
-        f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(body)}",
-        f"Server: {h.server_version}",
-    ]
-    if request_id:
-        lines.append(f"X-Request-Id: {request_id}")
-    lines.extend(f"{name}: {value}" for name, value in reply.headers)
-    if h.close_connection:
-        lines.append("Connection: close")
-    # One write for head and body: no partial packets for Nagle or delayed ACKs to hold.
-    h.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)

@@ -11,8 +11,8 @@ import threading
 from collections import Counter, deque
 from typing import Any
 
-from secretsync.emulator.api import KINDS
 from secretsync.emulator.config import EmulatorConfig
+from secretsync.emulator.protocol import KINDS
 
 LOG_LIMIT = 100_000  # oldest entries go first; a long benchmark must not grow without bound
 
