@@ -86,6 +86,7 @@ class SecretSpec:
     key: str
     source: SourceSpec
     location: Location
+    key_path: str = ""  # where the manifest says it, e.g. `sets.common.secrets.X`, for messages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +96,7 @@ class DotenvSpec:
     ref: str
     allow_empty: bool = False
     location: Location
+    key_path: str = ""  # e.g. `repos[0].groups.default.dotenv[1]`, for messages
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
