@@ -1,0 +1,252 @@
+"""Load `secretsync.yaml`: YAML with positions (yamlread), the JSON Schema (schema), the rules
+a schema cannot say (here), then the records of models.py.
+
+Every problem found is reported at once, each as `file:line:col: key.path: message`.
+Only the manifest file is read; the files it names are read by sources.py.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from secretsync.errors import ManifestError, Problem
+from secretsync.models import (
+    DotenvSpec,
+    GroupSpec,
+    Location,
+    Manifest,
+    RepoSpec,
+    SecretSpec,
+    SourceSpec,
+)
+from secretsync.names import NodePath, key_path, quote
+from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
+from secretsync.schema import schema_problems
+from secretsync.yamlread import Document, read_yaml
+
+DEFAULT_TOKEN_ENV = "SOURCECRAFT_TOKEN"  # noqa: S105  # a variable's name, not a token
+
+_SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "dotenv")
+
+
+def load_manifest(path: Path) -> Manifest:
+    file = str(path)
+    text = _read_text(path, file)
+    doc, problems = read_yaml(text, file)
+    if doc is not None:
+        problems += schema_problems(doc, file)
+        problems += _rule_problems(doc, file)
+    if problems or doc is None:
+        raise ManifestError(_in_order(problems))
+    return _Builder(doc, path).manifest()
+
+
+def _read_text(path: Path, file: str) -> str:
+    try:
+        data = read_small_file(os.path.realpath(path), MAX_BYTES)
+    except UnreadableError as err:
+        raise ManifestError([Problem(file=file, message=f"the manifest {err.reason}")]) from err
+    except ValueError as err:  # a NUL byte in the path
+        raise ManifestError([Problem(file=file, message="not a valid file name")]) from err
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        problem = Problem(file=file, line=line, col=col, message="not valid UTF-8")
+        raise ManifestError([problem]) from err
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.col or 0, p.key_path, p.message))
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+def _rule_problems(doc: Document, file: str) -> list[Problem]:
+    """What the schema cannot say: duplicate repositories, unknown sets, NUL in paths.
+
+    Runs on schema-invalid data too (skipping what has the wrong type), so one run shows all.
+    """
+    out: list[Problem] = []
+
+    def add(path: NodePath, message: str) -> None:
+        line, col = doc.pos(path)
+        out.append(Problem(file=file, line=line, col=col, key_path=key_path(path), message=message))
+
+    data = doc.data if isinstance(doc.data, dict) else {}
+    sets = data.get("sets") if isinstance(data.get("sets"), dict) else {}
+    assert isinstance(sets, dict)
+    seen_repos: dict[tuple[str, str], int] = {}
+    for path, value in _walk(data):
+        if isinstance(value, str) and "\0" in value and _is_path_field(path):
+            add(path, "a path must not contain a NUL character")
+    for index, entry in _items(data.get("repos")):
+        if not isinstance(entry, dict):
+            continue
+        for field, kind in (("repo", "repository"), ("repo_id", "repository id")):
+            name = entry.get(field)
+            if isinstance(name, str):
+                first = seen_repos.setdefault((field, name.lower()), index)
+                if first != index:
+                    add(
+                        ("repos", index, field),
+                        f"{kind} {quote(name)} is already listed at repos[{first}]",
+                    )
+        groups = entry.get("groups")
+        for group_name, group in groups.items() if isinstance(groups, dict) else ():
+            if not isinstance(group, dict):
+                continue
+            use_path: NodePath = ("repos", index, "groups", group_name, "use")
+            for path, set_name in _names(group.get("use"), use_path):
+                if set_name not in sets:
+                    message = f"unknown set {quote(set_name)}"
+                    hint = difflib.get_close_matches(set_name, [str(s) for s in sets], n=1)
+                    if hint:
+                        message += f" (did you mean {quote(hint[0])}?)"
+                    elif not sets:
+                        message += " (there is no top-level 'sets:')"
+                    add(path, message)
+    return out
+
+
+def _items(value: object) -> Iterator[tuple[int, object]]:
+    return enumerate(value) if isinstance(value, list) else iter(())
+
+
+def _names(value: object, path: NodePath) -> Iterator[tuple[NodePath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    for index, item in _items(value):
+        if isinstance(item, str):
+            yield (*path, index), item
+
+
+def _walk(value: object, path: NodePath = ()) -> Iterator[tuple[NodePath, object]]:
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, index))
+
+
+def _is_path_field(path: NodePath) -> bool:
+    names = [part for part in path if isinstance(part, str)]
+    return bool(names) and names[-1] in ("file", "dotenv", "file_roots")
+
+
+# ---------------------------------------------------------------------------- records
+
+
+class _Builder:
+    """Turns schema-valid plain data into records; every position comes from the Document."""
+
+    def __init__(self, doc: Document, path: Path) -> None:
+        assert isinstance(doc.data, dict)
+        self.doc = doc
+        self.data: dict[str, object] = doc.data
+        self.path = path
+        self.file = str(path)
+
+    def at(self, path: NodePath, *, key: bool = False) -> Location:
+        line, col = self.doc.key_at(path) if key else self.doc.pos(path)
+        return Location(file=self.file, line=line, col=col)
+
+    def manifest(self) -> Manifest:
+        root = Path(os.path.realpath(self.path.absolute().parent))
+        roots = [root]
+        for extra in _strs(self.data.get("file_roots")):
+            resolved = Path(os.path.realpath(root / extra))
+            if resolved not in roots:
+                roots.append(resolved)
+        api = self.data.get("api")
+        api = api if isinstance(api, dict) else {}
+        url = api.get("url")
+        token_env = api.get("token_env", DEFAULT_TOKEN_ENV)
+        assert isinstance(token_env, str)
+        return Manifest(
+            path=self.path,
+            root=root,
+            file_roots=tuple(roots),
+            api_url=url if isinstance(url, str) else None,
+            token_env=token_env,
+            repos=tuple(self.repo(i, entry) for i, entry in _items(self.data.get("repos"))),
+        )
+
+    def repo(self, index: int, entry: object) -> RepoSpec:
+        assert isinstance(entry, dict)
+        prune = bool(entry.get("prune", False))
+        groups = entry["groups"]
+        return RepoSpec(
+            slug=entry.get("repo"),
+            repo_id=entry.get("repo_id"),
+            org=entry.get("org"),
+            match=tuple(_strs(entry.get("match"))),
+            exclude=tuple(_strs(entry.get("exclude"))),
+            groups=tuple(
+                self.group(("repos", index, "groups", name), name, group, prune)
+                for name, group in groups.items()
+            ),
+            location=self.at(("repos", index)),
+        )
+
+    def group(self, path: NodePath, name: str, group: dict[str, object], prune: bool) -> GroupSpec:
+        layers: list[DotenvSpec | SecretSpec] = list(self.dotenvs(path, group))
+        sets = self.data.get("sets")
+        for set_name in _strs(group.get("use")):
+            assert isinstance(sets, dict)
+            used = sets[set_name]
+            layers += self.dotenvs(("sets", set_name), used)
+            layers += self.secrets(("sets", set_name), used)
+        layers += self.secrets(path, group)
+        return GroupSpec(
+            name=name,
+            prune=bool(group.get("prune", prune)),
+            layers=tuple(layers),
+            location=self.at(path, key=True),
+        )
+
+    def dotenvs(self, owner: NodePath, holder: dict[str, object]) -> Iterator[DotenvSpec]:
+        value = holder.get("dotenv")
+        allow_empty = bool(holder.get("allow_empty", False))
+        refs: list[tuple[NodePath, object]] = []
+        if isinstance(value, str):
+            refs.append(((*owner, "dotenv"), value))
+        refs += [((*owner, "dotenv", i), ref) for i, ref in _items(value)]
+        for path, ref in refs:
+            assert isinstance(ref, str)
+            yield DotenvSpec(
+                ref=ref, allow_empty=allow_empty, location=self.at(path), key_path=key_path(path)
+            )
+
+    def secrets(self, owner: NodePath, holder: dict[str, object]) -> Iterator[SecretSpec]:
+        secrets = holder.get("secrets")
+        for key, source in secrets.items() if isinstance(secrets, dict) else ():
+            assert isinstance(source, dict)
+            path = (*owner, "secrets", key)
+            kind = next(k for k in _SOURCE_KINDS if k in source)
+            dotenv_key = source.get("key", key) if kind == "dotenv" else None
+            spec = SourceSpec(
+                kind=kind,
+                ref=source[kind],
+                key=dotenv_key,
+                allow_empty=bool(source.get("allow_empty", False)),
+                location=self.at(path),
+            )
+            yield SecretSpec(
+                key=key, source=spec, location=self.at(path, key=True), key_path=key_path(path)
+            )
+
+
+def _strs(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []

@@ -1,0 +1,151 @@
+"""The manifest's JSON Schema, and its errors turned into one-line human problems.
+
+jsonschema's own messages repeat the offending instance (`{...} is not of type 'string'`),
+which may be long or hold a pasted value; every message here is rebuilt from the keyword that
+failed and short names only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from secretsync.errors import Problem
+from secretsync.names import HELP, NodePath, key_path, quote
+from secretsync.yamlread import Document, type_name
+
+SCHEMA_RESOURCE = "schemas/manifest.schema.json"
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "a boolean (true or false)",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "null",
+}
+
+
+@functools.cache
+def manifest_schema() -> dict[str, Any]:
+    text = resources.files("secretsync").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(manifest_schema())
+
+
+def schema_problems(doc: Document, file: str) -> list[Problem]:
+    seen: set[Problem] = set()
+    found: list[tuple[tuple[int, int], Problem]] = []
+    for error in _validator().iter_errors(doc.data):
+        for pos, path, message in _explain(error, doc):
+            problem = Problem(
+                file=file, line=pos[0], col=pos[1], key_path=key_path(path), message=message
+            )
+            if problem not in seen:
+                seen.add(problem)
+                found.append((pos, problem))
+    found.sort(key=lambda item: (item[0], item[1].key_path, item[1].message))
+    return [problem for _, problem in found]
+
+
+Explained = Iterator[tuple[tuple[int, int], NodePath, str]]
+
+
+def _explain(error: ValidationError, doc: Document) -> Explained:
+    path: NodePath = tuple(error.absolute_path)
+    instance = error.instance
+    value: Any = error.validator_value
+    schema: Any = error.schema
+    keyword = error.validator
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        known = list(schema.get("properties", {}))
+        for extra in instance:
+            if extra not in known:
+                hint = difflib.get_close_matches(extra, known, n=1)
+                message = f"unknown field {quote(extra)}"
+                if hint:
+                    message += f" (did you mean {quote(hint[0])}?)"
+                yield doc.key_at((*path, extra)), (*path, extra), message
+    elif keyword == "pattern" and not _is_value(error):
+        # A key of a name->thing mapping failed its pattern: point at that key.
+        name = instance if isinstance(instance, str) else ""
+        what, rule = HELP.get(_pattern(error), ("name", "is not valid"))
+        yield doc.key_at((*path, name)), (*path, name), f"invalid {_kind(path)} {what}: must {rule}"
+    elif keyword == "type":
+        types = [value] if isinstance(value, str) else list(value)
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in types)
+        if types == ["string", "array"]:
+            words = "a string or a list of strings"
+        yield doc.pos(path), path, f"expected {words}, got {type_name(instance)}"
+    elif keyword == "pattern":
+        what, rule = HELP.get(str(value), ("value", "match " + str(value)))
+        yield doc.pos(path), path, f"not a valid {_field_word(path, what)}: must {rule}"
+    elif keyword == "const":
+        yield doc.pos(path), path, f"unsupported value; this secretsync reads version {value}"
+    elif keyword == "required" and isinstance(instance, dict):
+        for name in value:
+            if name not in instance:
+                yield doc.pos(path), path, f"missing required field {quote(name)}"
+    elif keyword == "dependentRequired" and isinstance(instance, dict):
+        for name, needs in value.items():
+            if name in instance and any(n not in instance for n in needs):
+                wanted = " and ".join(quote(n) for n in needs)
+                yield (
+                    doc.key_at((*path, name)),
+                    (*path, name),
+                    f"only allowed together with {wanted}",
+                )
+    elif keyword == "oneOf" and isinstance(instance, dict):
+        choices = [branch["required"][0] for branch in value]
+        present = [c for c in choices if c in instance]
+        listed = ", ".join(quote(c) for c in choices)
+        message = f"needs exactly one of {listed}"
+        if present:
+            message += ", found " + " and ".join(quote(c) for c in present)
+        yield doc.pos(path), path, message
+    elif keyword in ("minLength", "minItems", "minProperties"):
+        yield doc.pos(path), path, "must not be empty"
+    elif keyword == "oneOf":
+        return  # not a mapping: the `type` error at the same place says it better
+    else:
+        yield doc.pos(path), path, f"is not valid ({keyword})"
+
+
+def _is_value(error: ValidationError) -> bool:
+    # propertyNames errors descend into the key without extending the instance path.
+    return "propertyNames" not in error.relative_schema_path
+
+
+def _pattern(error: ValidationError) -> str:
+    return str(error.validator_value)
+
+
+def _kind(path: NodePath) -> str:
+    parent = path[-1] if path else ""
+    return {"groups": "group", "secrets": "secret key", "sets": "set"}.get(str(parent), "")
+
+
+def _field_word(path: NodePath, what: str) -> str:
+    last = path[-1] if path else ""
+    if isinstance(last, int):
+        last = path[-2] if len(path) > 1 else ""
+    words = {
+        "env": "environment variable name",
+        "token_env": "environment variable name",
+        "key": ".env key name",
+        "use": "set name",
+    }
+    return words.get(str(last), what)

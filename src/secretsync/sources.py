@@ -1,0 +1,274 @@
+"""Resolve the manifest's value sources (env variables, files, .env files) to bytes.
+
+Every file is read at most once per call, whatever number of entries name it. Files must
+resolve (symlinks included) inside one of `Manifest.file_roots`, be regular and at most 1 MiB.
+Every named source must exist; emptiness is judged on the value that wins a key, so an empty
+.env entry overridden by an explicit secret is not an error. Problems name the manifest entry
+and never contain a value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from secretsync.dotenvfile import EnvFile, parse_env
+from secretsync.errors import Problem, SourceError
+from secretsync.models import (
+    DesiredGroup,
+    DesiredRepo,
+    DesiredSecret,
+    DotenvSpec,
+    GroupSpec,
+    Manifest,
+    RepoSpec,
+    Secret,
+    SecretSpec,
+)
+from secretsync.names import HELP, KEY
+from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
+
+log = logging.getLogger(__name__)
+
+_ALLOW_EMPTY = "add allow_empty: true to the entry to allow it"
+
+
+def resolve_sources(manifest: Manifest, environ: Mapping[str, str]) -> tuple[DesiredRepo, ...]:
+    resolver = _Resolver(manifest, environ)
+    repos = tuple(
+        DesiredRepo(spec=repo, groups=tuple(resolver.group(repo, g) for g in repo.groups))
+        for repo in manifest.repos
+    )
+    resolver.raise_problems()
+    return repos
+
+
+def check_sources(manifest: Manifest, environ: Mapping[str, str] | None) -> None:
+    """Everything resolve_sources checks; env variables only when `environ` is given."""
+    resolver = _Resolver(manifest, environ)
+    for repo in manifest.repos:
+        for group in repo.groups:
+            resolver.group(repo, group)
+    resolver.raise_problems()
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A value for a key, and where to point if it turns out to be empty and must not be."""
+
+    value: bytes
+    label: str
+    allow_empty: bool
+    where: Problem  # its message says what is empty
+
+
+class _Resolver:
+    def __init__(self, manifest: Manifest, environ: Mapping[str, str] | None) -> None:
+        self.manifest = manifest
+        self.file = str(manifest.path)
+        self.environ = environ
+        self.files: dict[str, bytes | str] = {}  # real path -> bytes, or why not
+        self.envs: dict[str, EnvFile] = {}
+        # base problem -> the secrets it affects ("secret X in acme/app, group default")
+        self.problems: dict[Problem, list[str]] = {}
+
+    # ------------------------------------------------------------------ problems
+
+    def add(self, where: Problem, message: str, use: str | None = None) -> None:
+        base = Problem(
+            file=where.file,
+            line=where.line,
+            col=where.col,
+            key_path=where.key_path,
+            message=message,
+        )
+        uses = self.problems.setdefault(base, [])
+        if use and use not in uses:
+            uses.append(use)
+
+    def raise_problems(self) -> None:
+        if not self.problems:
+            return
+        out = []
+        for base, uses in self.problems.items():
+            message = base.message
+            if uses:
+                more = f"; and {len(uses) - 1} more" if len(uses) > 1 else ""
+                message += f" ({uses[0]}{more})"
+            out.append(
+                Problem(
+                    file=base.file,
+                    line=base.line,
+                    col=base.col,
+                    key_path=base.key_path,
+                    message=message,
+                )
+            )
+        out.sort(key=lambda p: (p.file != self.file, p.file, p.line or 0, p.col or 0, p.key_path))
+        raise SourceError(out)
+
+    def entry(self, spec: SecretSpec | DotenvSpec) -> Problem:
+        """A message-less Problem pointing at a manifest entry."""
+        location = spec.source.location if isinstance(spec, SecretSpec) else spec.location
+        return Problem(
+            file=location.file,
+            line=location.line,
+            col=location.col,
+            key_path=spec.key_path,
+            message="",
+        )
+
+    # ------------------------------------------------------------------ groups
+
+    def group(self, repo: RepoSpec, group: GroupSpec) -> DesiredGroup:
+        winners: dict[str, _Candidate] = {}
+        for layer in group.layers:
+            if isinstance(layer, DotenvSpec):
+                where = f"in {repo.label}, group {group.name}"
+                for key, candidate in self.whole_dotenv(layer, where):
+                    winners[key] = candidate
+            else:
+                use = f"secret {layer.key} in {repo.label}, group {group.name}"
+                explicit = self.source(layer, use)
+                if explicit is not None:
+                    winners[layer.key] = explicit
+        secrets = []
+        for key in sorted(winners):
+            candidate = winners[key]
+            if not candidate.value and not candidate.allow_empty:
+                self.add(
+                    candidate.where, candidate.where.message, f"in {repo.label}, group {group.name}"
+                )
+                continue
+            secrets.append(
+                DesiredSecret(key=key, value=Secret(candidate.value), source=candidate.label)
+            )
+        return DesiredGroup(name=group.name, prune=group.prune, secrets=tuple(secrets))
+
+    def source(self, spec: SecretSpec, use: str) -> _Candidate | None:
+        source = spec.source
+        where = self.entry(spec)
+        if source.kind == "env":
+            return self.env_var(spec, where, use)
+        if source.kind == "file":
+            data = self.read(source.ref, where, f"file {source.ref}", use)
+            if data is None:
+                return None
+            empty = f"file {source.ref} is empty; {_ALLOW_EMPTY}"
+        else:
+            env = self.read_env(source.ref, where, use)
+            dotenv_key = source.key or spec.key
+            if env is None:
+                return None
+            found = env.entries.get(dotenv_key)
+            if found is None:
+                self.add(where, f"key {dotenv_key} not found in {source.ref}", use)
+                return None
+            data = found.value.encode("utf-8")
+            empty = f"key {dotenv_key} in {source.ref} is empty; {_ALLOW_EMPTY}"
+        return _Candidate(
+            value=data,
+            label=source.label,
+            allow_empty=source.allow_empty,
+            where=_with_message(where, empty),
+        )
+
+    def env_var(self, spec: SecretSpec, where: Problem, use: str) -> _Candidate | None:
+        name = spec.source.ref
+        if self.environ is None:
+            return None  # `validate --no-env`
+        raw = self.environ.get(name)
+        if raw is None:
+            self.add(where, f"env variable {name} is not set", use)
+            return None
+        try:
+            data = raw.encode("utf-8")
+        except UnicodeEncodeError:
+            self.add(where, f"env variable {name} is not valid UTF-8", use)
+            return None
+        return _Candidate(
+            value=data,
+            label=spec.source.label,
+            allow_empty=spec.source.allow_empty,
+            where=_with_message(where, f"env variable {name} is empty; {_ALLOW_EMPTY}"),
+        )
+
+    def whole_dotenv(self, spec: DotenvSpec, where: str) -> Iterator[tuple[str, _Candidate]]:
+        env = self.read_env(spec.ref, self.entry(spec), where)
+        if env is None:
+            return
+        shown = self.display(spec.ref)
+        owner = "set" if spec.key_path.startswith("sets") else "group"
+        for line in env.bad_key_lines:
+            what, rule = HELP[KEY]
+            self.add(
+                Problem(file=shown, line=line, key_path=spec.key_path, message=""),
+                f"this key is not a valid secret {what}: must {rule}",
+            )
+        for key, entry in env.entries.items():
+            empty = f"key {key} is empty; add allow_empty: true to the {owner} to allow it"
+            at = Problem(file=shown, line=entry.line, key_path=spec.key_path, message=empty)
+            yield (
+                key,
+                _Candidate(
+                    value=entry.value.encode("utf-8"),
+                    label=f"dotenv:{spec.ref}#{key}",
+                    allow_empty=spec.allow_empty,
+                    where=at,
+                ),
+            )
+
+    # ------------------------------------------------------------------ files
+
+    def read_env(self, ref: str, where: Problem, use: str) -> EnvFile | None:
+        data = self.read(ref, where, f"dotenv file {ref}", use)
+        if data is None:
+            return None
+        real = self.locate(ref)
+        env = self.envs.get(real)
+        if env is None:
+            env = self.envs[real] = parse_env(data)
+            # Reported once, pointing at the first entry that uses the file.
+            for line, message in env.problems:
+                at = Problem(file=self.display(ref), line=line, key_path=where.key_path, message="")
+                self.add(at, f"line {line} {message}" if line else message)
+        return None if env.problems else env
+
+    def read(self, ref: str, where: Problem, what: str, use: str) -> bytes | None:
+        if "\0" in ref:
+            self.add(where, f"{what.split()[0]} path must not contain a NUL character", use)
+            return None
+        real = self.locate(ref)
+        if real not in self.files:
+            self.files[real] = self.load(real)
+        got = self.files[real]
+        if isinstance(got, str):
+            self.add(where, f"{what} {got}", use)
+            return None
+        return got
+
+    def locate(self, ref: str) -> str:
+        return os.path.realpath(self.manifest.root / ref)
+
+    def load(self, real: str) -> bytes | str:
+        if not any(Path(real).is_relative_to(root) for root in self.manifest.file_roots):
+            return "is outside the manifest's folder; list its folder under file_roots: to allow it"
+        try:
+            data = read_small_file(real, MAX_BYTES)
+        except UnreadableError as err:
+            return err.reason
+        log.debug("read %d bytes from a source file", len(data))
+        return data
+
+    def display(self, ref: str) -> str:
+        """A .env file's name in messages, as seen from where the user ran secretsync."""
+        return str(Path(self.file).parent / ref)
+
+
+def _with_message(where: Problem, message: str) -> Problem:
+    return Problem(
+        file=where.file, line=where.line, col=where.col, key_path=where.key_path, message=message
+    )
