@@ -30,7 +30,7 @@ class EnvFile:
     entries: dict[str, EnvEntry] = field(default_factory=dict)
     # Lines whose key is not a valid secret name: a problem only where the file is used whole.
     bad_key_lines: tuple[int, ...] = ()
-    problems: tuple[tuple[int | None, str], ...] = ()  # (line, message): the file is unusable
+    problems: tuple[tuple[int, str], ...] = ()  # (line, message): the file is unusable
 
 
 def parse_env(data: bytes) -> EnvFile:
@@ -39,18 +39,18 @@ def parse_env(data: bytes) -> EnvFile:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
-        return EnvFile(problems=((line, "is not valid UTF-8"),))
+        return EnvFile(problems=((line, "this line is not valid UTF-8"),))
     entries: dict[str, EnvEntry] = {}
     bad_keys: list[int] = []
-    problems: list[tuple[int | None, str]] = []
+    problems: list[tuple[int, str]] = []
     for binding in parse_stream(io.StringIO(text)):
         line = _line(binding)
         if binding.error:
-            problems.append((line, "cannot be parsed (check the quotes on this line)"))
+            problems.append((line, "this line cannot be parsed (check its quotes)"))
         elif binding.key is None:
             continue  # blank line or comment
         elif binding.value is None:
-            problems.append((line, "has no '=' (every line must be KEY=value)"))
+            problems.append((line, "this line has no '=' (every line must be KEY=value)"))
         elif not KEY_RE.match(binding.key):
             bad_keys.append(line)
         else:

@@ -63,6 +63,7 @@ class _Candidate:
     label: str
     allow_empty: bool
     where: Problem  # its message says what is empty
+    use: str
 
 
 class _Resolver:
@@ -139,9 +140,7 @@ class _Resolver:
         for key in sorted(winners):
             candidate = winners[key]
             if not candidate.value and not candidate.allow_empty:
-                self.add(
-                    candidate.where, candidate.where.message, f"in {repo.label}, group {group.name}"
-                )
+                self.add(candidate.where, candidate.where.message, candidate.use)
                 continue
             secrets.append(
                 DesiredSecret(key=key, value=Secret(candidate.value), source=candidate.label)
@@ -174,6 +173,7 @@ class _Resolver:
             label=source.label,
             allow_empty=source.allow_empty,
             where=_with_message(where, empty),
+            use=use,
         )
 
     def env_var(self, spec: SecretSpec, where: Problem, use: str) -> _Candidate | None:
@@ -194,6 +194,7 @@ class _Resolver:
             label=spec.source.label,
             allow_empty=spec.source.allow_empty,
             where=_with_message(where, f"env variable {name} is empty; {_ALLOW_EMPTY}"),
+            use=use,
         )
 
     def whole_dotenv(self, spec: DotenvSpec, where: str) -> Iterator[tuple[str, _Candidate]]:
@@ -218,6 +219,7 @@ class _Resolver:
                     label=f"dotenv:{spec.ref}#{key}",
                     allow_empty=spec.allow_empty,
                     where=at,
+                    use=where,
                 ),
             )
 
@@ -234,7 +236,7 @@ class _Resolver:
             # Reported once, pointing at the first entry that uses the file.
             for line, message in env.problems:
                 at = Problem(file=self.display(ref), line=line, key_path=where.key_path, message="")
-                self.add(at, f"line {line} {message}" if line else message)
+                self.add(at, message)
         return None if env.problems else env
 
     def read(self, ref: str, where: Problem, what: str, use: str) -> bytes | None:
