@@ -266,3 +266,12 @@ def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool |
         return EXIT_ERROR
     return EXIT_OK
 
+
+
+def _register_subcommands() -> None:
+    from secretsync.cli.import_command import import_command
+
+    secretsync.add_command(import_command)
+
+
+_register_subcommands()

@@ -1,0 +1,59 @@
+"""`secretsync import`: write a starting manifest for secrets that already exist."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+
+from secretsync.cli.output import REDACT, err, setup_logging
+from secretsync.errors import EXIT_OK, ConfigError
+
+
+@click.command("import", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--repo", required=True, metavar="ORG/REPO|ID", help="The repository to read.")
+@click.option("--group", "groups", multiple=True, default=("default",), show_default=True, help="Secret groups to read; repeatable (the API cannot list groups).")
+@click.option("-o", "--output", default="secretsync.yaml", show_default=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the manifest.")
+@click.option("--env-template", default="secretsync.env.example", show_default=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the variable names (no values).")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option("--api-url", envvar="SOURCECRAFT_API_URL", metavar="URL", help="API base URL. [env: SOURCECRAFT_API_URL]")
+@click.option("--token-env", default="SOURCECRAFT_TOKEN", show_default=True, help="Variable holding the token.")
+@click.option("-v", "--verbose", is_flag=True)
+@click.option("--debug", is_flag=True)
+def import_command(repo: str, groups: tuple[str, ...], output: Path, env_template: Path,
+                   force: bool, api_url: str | None, token_env: str, verbose: bool,
+                   debug: bool) -> int:
+    """Write a starting manifest for secrets that already exist (key names only, no values).
+
+    \b
+    Examples:
+      secretsync import --repo acme/backend
+      secretsync import --repo acme/backend --group default --group production -o infra/secretsync.yaml
+    """
+    setup_logging(verbose=verbose, debug=debug)
+    from secretsync.endpoint import choose_api_url
+    from secretsync.importer import fetch_existing, render_env_template, render_manifest
+    from secretsync.pipeline import read_token
+    from secretsync.planfile import write_atomically
+    from secretsync.remote import SourceCraftClient, build_http_client
+
+    for path in (output, env_template):
+        if path.exists() and not force:
+            raise ConfigError(f"{path} exists; pass --force to overwrite it")
+    url = choose_api_url(manifest_url=None, pipeline_url=api_url)
+    token = read_token(token_env, os.environ)
+    REDACT.add([token])
+
+    async def go():  # type: ignore[no-untyped-def]
+        async with build_http_client(parallelism=4) as http:
+            client = SourceCraftClient(http, base_url=url, token=token, token_env=token_env, parallelism=4)
+            return await fetch_existing(client, repo, groups)
+
+    imported = asyncio.run(go())
+    write_atomically(output, render_manifest(imported))
+    write_atomically(env_template, render_env_template(imported))
+    total = sum(len(keys) for _, keys in imported.groups)
+    err(f"wrote {output} ({total} secrets in {len(groups)} group(s)) and {env_template}")
+    return EXIT_OK

@@ -1,0 +1,73 @@
+"""`secretsync import`: a starting manifest for secrets that already exist.
+
+Only key names are read back out of the listing; every value becomes an `env:` source and a
+line of a .env template with the variable name and no value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from secretsync.models import RepoInfo
+from secretsync.remote import SourceCraftClient
+
+SCHEMA_URL = "https://secretsync.dev/schemas/manifest.schema.json"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedRepo:
+    repo: RepoInfo
+    address: str  # as the user named it: "org/repo" or a repo id
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group, sorted keys)
+
+
+async def fetch_existing(client: SourceCraftClient, repo: str, groups: Sequence[str]) -> ImportedRepo:
+    info = await (client.get_repo_by_id(repo) if _UUID.match(repo) else client.get_repo(repo))
+    found = []
+    for group in groups:
+        keys = sorted((await client.list_secrets(info.repo_id, group)).keys())
+        found.append((group, tuple(keys)))
+    return ImportedRepo(repo=info, address=repo, groups=tuple(found))
+
+
+def env_name(repo: ImportedRepo, group: str, key: str) -> str:
+    base = (repo.repo.slug or repo.address).rpartition("/")[2]
+    parts = [base] if group == "default" else [base, group]
+    prefix = re.sub(r"[^A-Za-z0-9]+", "_", "_".join(parts)).strip("_").upper()
+    if not prefix or prefix[0].isdigit():
+        prefix = "S_" + prefix
+    return f"{prefix}_{key}"
+
+
+def render_manifest(repo: ImportedRepo) -> str:
+    # JSON strings are valid YAML scalars: quoting with json.dumps keeps odd names safe.
+    address_key = "repo_id" if _UUID.match(repo.address) else "repo"
+    lines = [
+        f"# yaml-language-server: $schema={SCHEMA_URL}",
+        "# Written by `secretsync import`. Every value comes from an environment variable:",
+        "# set them in your CI secrets (names in the .env template), then run `secretsync plan`.",
+        "version: 1",
+        "repos:",
+        f"  - {address_key}: {json.dumps(repo.address)}",
+        "    prune: false",
+        "    groups:",
+    ]
+    for group, keys in repo.groups:
+        lines.append(f"      {json.dumps(group)}:")
+        if not keys:
+            lines.append("        secrets: {}")
+            continue
+        lines.append("        secrets:")
+        lines += [f"          {key}: {{env: {env_name(repo, group, key)}}}" for key in keys]
+    return "\n".join(lines) + "\n"
+
+
+def render_env_template(repo: ImportedRepo) -> str:
+    lines = ["# Variable names for the imported manifest. Fill values in CI, never commit them."]
+    for group, keys in repo.groups:
+        lines += [f"{env_name(repo, group, key)}=" for key in keys]
+    return "\n".join(lines) + "\n"
