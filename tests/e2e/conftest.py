@@ -57,6 +57,8 @@ class RunningEmulator:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 def start_emulator(seed: Path, *args: str, state_file: Path | None = None) -> RunningEmulator:
