@@ -588,6 +588,32 @@ BAD = [
         "version: 1\nx: \x07\n", 2, 4, "", "character #x0007 is not allowed", id="control-character"
     ),
     pytest.param(b"version: 1\n# caf\xe9\n", 2, 6, "", "not valid UTF-8", id="not-utf8"),
+    pytest.param(
+        HEAD + "      default: {dotenv: 5}\n",
+        5,
+        25,
+        "repos[0].groups.default.dotenv",
+        "expected a string or a list of strings, got an integer",
+        id="dotenv-type",
+    ),
+    pytest.param(
+        "version: 1\nsets: {s: {}}\n" + HEAD[11:] + "      default: {use: [s, -x]}\n",
+        6,
+        26,
+        "repos[0].groups.default.use[1]",
+        "not a valid set name",
+        id="bad-set-name-in-use",
+    ),
+    pytest.param(
+        HEAD + "      default: {prune: 2001-02-03}\n",
+        5,
+        24,
+        "repos[0].groups.default.prune",
+        "expected a boolean (true or false), got a date",
+        id="date-for-boolean",
+    ),
+    pytest.param("%YAML 1.1\n---\nversion: 1\n", 2, 1, "", "YAML directives", id="yaml-1.1"),
+    pytest.param("version: 1\n1: a\n0x1: b\n", 3, 1, "", "duplicate key", id="same-number-key"),
 ]
 
 
@@ -692,6 +718,12 @@ def test_too_large_missing_and_folder_manifests(tmp_path):
     with pytest.raises(ManifestError) as info:
         load_manifest(Path("folder.yaml"))
     assert str(info.value) == "folder.yaml: the manifest is a folder, not a file"
+
+
+def test_nul_in_the_manifest_path():
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path("a\0b.yaml"))
+    assert info.value.problems[0].message == "not a valid file name"
 
 
 def test_manifest_exactly_at_the_size_limit_is_read():

@@ -511,3 +511,21 @@ def test_permission_error_is_a_problem_even_as_root(monkeypatch):
     monkeypatch.setattr(safefile.os, "open", refusing)
     m = manifest("default: {secrets: {K: {file: locked.key}}}\n")
     assert "file locked.key cannot be read (permission denied)" in one(m)
+
+
+def test_symlink_loop_is_a_problem():
+    os.symlink("loop-b.key", "loop-a.key")
+    os.symlink("loop-a.key", "loop-b.key")
+    m = manifest("default: {secrets: {K: {file: loop-a.key}}}\n")
+    assert "file loop-a.key is a symbolic link loop" in one(m)
+
+
+def test_hand_built_manifest_with_nul_in_a_path_is_a_problem():
+    import dataclasses
+
+    m = manifest("default: {secrets: {K: {file: k.bin}}}\n")
+    spec = m.repos[0].groups[0].layers[0]
+    bad = dataclasses.replace(spec, source=dataclasses.replace(spec.source, ref="k\0.bin"))
+    group = dataclasses.replace(m.repos[0].groups[0], layers=(bad,))
+    m = dataclasses.replace(m, repos=(dataclasses.replace(m.repos[0], groups=(group,)),))
+    assert "file path must not contain a NUL character" in one(m)

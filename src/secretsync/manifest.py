@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+from secretsync import names
 from secretsync.errors import ManifestError, Problem
 from secretsync.models import (
     DotenvSpec,
@@ -30,6 +32,7 @@ from secretsync.yamlread import Document, read_yaml
 
 DEFAULT_TOKEN_ENV = "SOURCECRAFT_TOKEN"  # noqa: S105  # a variable's name, not a token
 
+_SET_RE = re.compile(names.SET)
 _SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "dotenv")
 
 
@@ -105,7 +108,7 @@ def _rule_problems(doc: Document, file: str) -> list[Problem]:
                 continue
             use_path: NodePath = ("repos", index, "groups", group_name, "use")
             for path, set_name in _names(group.get("use"), use_path):
-                if set_name not in sets:
+                if set_name not in sets and _SET_RE.match(set_name):  # else the schema said
                     message = f"unknown set {quote(set_name)}"
                     hint = difflib.get_close_matches(set_name, [str(s) for s in sets], n=1)
                     if hint:
