@@ -48,15 +48,16 @@ DEFAULT_POLL = PollPolicy()
 
 
 class PollEstimate:
-    """When to poll an operation first: learnt from this run's operations, to poll each once.
+    """When to poll an operation first: learnt from this run, so that most are polled once.
 
-    Writes answer `scheduled`; polling too early costs a request, too late costs only the
-    tail of the run. Each change is anchored to the delay the reporting operation was
-    scheduled with, so a burst of answers from one "generation" moves the estimate one step,
-    not once per operation: a first poll that found the operation still pending raises the
-    estimate towards how long that one was seen pending (at most doubling it); a first poll
-    that found it finished lowers the estimate by 5%, once per generation, probing for the
-    shortest delay that still hits.
+    Polling too early costs a request; too late costs only the tail of the run. Every step is
+    anchored to the delay the reporting operation was scheduled with, so the many answers of
+    one "generation" of operations move the estimate one step, not one step each:
+    - a poll that finds an operation still pending raises the estimate to 1.5 times how long
+      it has been pending (at most twice that operation's own first delay), at once, not
+      when the operation finally ends;
+    - a first poll that finds it finished lowers the estimate by 1%, once per generation,
+      probing for the shortest delay that still hits.
     """
 
     def __init__(self, *, initial_s: float, floor_s: float, ceiling_s: float) -> None:
@@ -68,18 +69,22 @@ class PollEstimate:
     def first_delay(self) -> tuple[float, int]:
         return self.value_s, self.version
 
-    def observe(self, *, first_delay: float, version: int, polls: int, pending_for: float) -> None:
-        if polls > 1:
-            raised = min(self.ceiling_s, pending_for * 1.5, first_delay * 2)
-            if raised > self.value_s:
-                self.value_s = raised
-                self.version += 1
-        elif version == self.version and self.value_s > self.floor_s:
-            self.value_s = max(self.floor_s, self.value_s * 0.98)
+    def pending(self, *, first_delay: float, pending_for: float) -> None:
+        raised = min(self.ceiling_s, pending_for * 1.5, first_delay * 2)
+        if raised > self.value_s:
+            self.value_s = raised
+            self.version += 1
+
+    def hit(self, *, version: int) -> None:
+        if version == self.version and self.value_s > self.floor_s:
+            self.value_s = max(self.floor_s, self.value_s * 0.99)
             self.version += 1
 
 
 _NEW, _SENT, _POLLING, _DONE = range(4)
+# A poll due this close counts as due now: sleeping a float rounding error does not move the
+# clock past the due time, and a worker would wake, find nothing due and sleep again forever.
+_DUE_SLACK_S = 1e-3
 
 
 @dataclass(slots=True, eq=False)
@@ -94,7 +99,6 @@ class _Job:
     deadline: float = 0.0
     first_delay: float = 0.0
     interval: float = 0.0
-    last_pending_at: float = 0.0  # when the latest poll that saw it unfinished was sent
     polls: int = 0
     version: int = 0  # PollEstimate.version the first delay came from
 
@@ -148,7 +152,7 @@ class _Scheduler:
 
     async def worker(self) -> None:
         while self.remaining:
-            if self.polls and self.polls[0][0] <= self.clock():
+            if self.polls and self.polls[0][0] <= self.clock() + _DUE_SLACK_S:
                 await self.run_poll(heapq.heappop(self.polls)[2])
             elif self.ready:
                 await self.run_write(self.ready.popleft())
@@ -219,7 +223,7 @@ class _Scheduler:
             self.finish(job, _final(job, op))
             return
         now = self.clock()
-        job.answered_at = job.last_pending_at = now
+        job.answered_at = now
         job.deadline = now + self.poll.operation_timeout_s
         job.first_delay, job.version = self.estimate.first_delay()
         job.interval = job.first_delay
@@ -236,16 +240,12 @@ class _Scheduler:
         job.op = op
         job.polls += 1
         if op.finished:
-            self.estimate.observe(
-                first_delay=job.first_delay,
-                version=job.version,
-                polls=job.polls,
-                pending_for=job.last_pending_at - job.answered_at,
-            )
+            if job.polls == 1:
+                self.estimate.hit(version=job.version)
             self.finish(job, _final(job, op))
             return
+        self.estimate.pending(first_delay=job.first_delay, pending_for=asked_at - job.answered_at)
         now = self.clock()
-        job.last_pending_at = asked_at
         if now >= job.deadline:
             limit = f"{self.poll.operation_timeout_s:g}"
             message = f"operation did not finish within {limit} s; last status {op.status}"
