@@ -239,4 +239,4 @@ def test_generated_env_files_never_crash_the_resolver(a_env, b_env, f_bin, envir
         for group in repos[0].groups:
             keys = [s.key for s in group.secrets]
             assert keys == sorted(keys)
-            assert all(KEY_RE.match(k) for k in keys)
+            assert all(KEY_RE.fullmatch(k) for k in keys)

@@ -431,7 +431,7 @@ BAD = [
         5,
         37,
         "repos[0].groups.default.secrets.A.file",
-        "must not contain a NUL",
+        "must not contain control characters",
         id="nul-in-path",
     ),
     pytest.param(
@@ -628,9 +628,41 @@ def test_bad_input_gives_one_positioned_problem(text, line, col, key_path, fragm
     assert fragment in problem.message
 
 
+def test_a_trailing_newline_does_not_sneak_a_name_or_path_past_the_rules():
+    # Python's `$` matches before a final "\n"; the rules must not.
+    found = problems(
+        """\
+        version: 1
+        repos:
+          - org: "acme\\n"
+            match: "svc-*\\n"
+            groups:
+              "default\\n":
+                secrets:
+                  "KEY\\n": {env: "VAR\\n"}
+                  OK: {file: "a\\tb"}
+        """
+    )
+    assert [(p.line, p.key_path) for p in found] == [
+        (3, "repos[0].org"),
+        (4, "repos[0].match"),
+        (6, 'repos[0].groups["default\\n"]'),
+        (8, 'repos[0].groups["default\\n"].secrets["KEY\\n"]'),
+        (8, 'repos[0].groups["default\\n"].secrets["KEY\\n"].env'),
+        (9, 'repos[0].groups["default\\n"].secrets.OK.file'),
+    ]
+
+
 def test_problems_are_capped_at_one_hundred():
     found = problems("version: 1\na: &a x\n" + "".join(f"b{i}: *a\n" for i in range(150)))
-    assert len(found) == 100
+    assert len(found) == 101
+    assert str(found[-1]) == "secretsync.yaml: too many problems; showing the first 100"
+    schema_errors = "".join(
+        f"  - {{repo: a/b{i}, groups: {{d: {{prunee: 1}}}}}}\n" for i in range(300)
+    )
+    found = problems("version: 1\nrepos:\n" + schema_errors)
+    assert len(found) == 101
+    assert [p.line for p in found[:3]] == [3, 4, 5]
 
 
 def test_alias_bomb_is_refused_before_it_expands():

@@ -528,4 +528,27 @@ def test_hand_built_manifest_with_nul_in_a_path_is_a_problem():
     bad = dataclasses.replace(spec, source=dataclasses.replace(spec.source, ref="k\0.bin"))
     group = dataclasses.replace(m.repos[0].groups[0], layers=(bad,))
     m = dataclasses.replace(m, repos=(dataclasses.replace(m.repos[0], groups=(group,)),))
-    assert "file path must not contain a NUL character" in one(m)
+    assert "must not contain a NUL character" in one(m)
+
+
+def test_source_problems_are_capped():
+    write("a.env", "NOEQUALS\n" * 500)
+    m = manifest("default: {dotenv: a.env}\n")
+    found = source_problems(m)
+    assert len(found) == 101
+    assert str(found[-1]) == "secretsync.yaml: too many problems; showing the first 100"
+
+
+def test_file_roots_do_not_open_everything():
+    write("shared/ok.env", "A=1\n")
+    write("other/no.key", "x")
+    m = manifest(
+        "default: {dotenv: ../shared/ok.env, secrets: {K: {file: ../other/no.key}}}\n",
+        top="file_roots: [../shared]\n",
+        path=f"proj/{M}",
+    )
+    assert one(m) == (
+        "proj/secretsync.yaml:6:56: repos[0].groups.default.secrets.K: file ../other/no.key is"
+        " outside the manifest's folder and every file_roots folder (secret K in acme/app,"
+        " group default)"
+    )

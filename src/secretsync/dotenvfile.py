@@ -51,7 +51,7 @@ def parse_env(data: bytes) -> EnvFile:
             continue  # blank line or comment
         elif binding.value is None:
             problems.append((line, "this line has no '=' (every line must be KEY=value)"))
-        elif not KEY_RE.match(binding.key):
+        elif not KEY_RE.fullmatch(binding.key):
             bad_keys.append(line)
         else:
             entries[binding.key] = EnvEntry(value=binding.value, line=line)

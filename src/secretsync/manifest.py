@@ -25,7 +25,7 @@ from secretsync.models import (
     SecretSpec,
     SourceSpec,
 )
-from secretsync.names import NodePath, key_path, quote
+from secretsync.names import NodePath, capped, has_control, key_path, quote
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
 from secretsync.schema import schema_problems
 from secretsync.yamlread import Document, read_yaml
@@ -44,7 +44,7 @@ def load_manifest(path: Path) -> Manifest:
         problems += schema_problems(doc, file)
         problems += _rule_problems(doc, file)
     if problems or doc is None:
-        raise ManifestError(_in_order(problems))
+        raise ManifestError(capped(_in_order(problems), file))
     return _Builder(doc, path).manifest()
 
 
@@ -73,7 +73,7 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
 
 
 def _rule_problems(doc: Document, file: str) -> list[Problem]:
-    """What the schema cannot say: duplicate repositories, unknown sets, NUL in paths.
+    """What the schema cannot say: duplicate repositories, unknown sets, control characters.
 
     Runs on schema-invalid data too (skipping what has the wrong type), so one run shows all.
     """
@@ -88,8 +88,8 @@ def _rule_problems(doc: Document, file: str) -> list[Problem]:
     assert isinstance(sets, dict)
     seen_repos: dict[tuple[str, str], int] = {}
     for path, value in _walk(data):
-        if isinstance(value, str) and "\0" in value and _is_path_field(path):
-            add(path, "a path must not contain a NUL character")
+        if isinstance(value, str) and has_control(value) and _is_path_field(path):
+            add(path, "must not contain control characters (newline, tab, NUL...)")
     for index, entry in _items(data.get("repos")):
         if not isinstance(entry, dict):
             continue
@@ -108,7 +108,7 @@ def _rule_problems(doc: Document, file: str) -> list[Problem]:
                 continue
             use_path: NodePath = ("repos", index, "groups", group_name, "use")
             for path, set_name in _names(group.get("use"), use_path):
-                if set_name not in sets and _SET_RE.match(set_name):  # else the schema said
+                if set_name not in sets and _SET_RE.fullmatch(set_name):  # else the schema said
                     message = f"unknown set {quote(set_name)}"
                     hint = difflib.get_close_matches(set_name, [str(s) for s in sets], n=1)
                     if hint:
@@ -143,7 +143,7 @@ def _walk(value: object, path: NodePath = ()) -> Iterator[tuple[NodePath, object
 
 def _is_path_field(path: NodePath) -> bool:
     names = [part for part in path if isinstance(part, str)]
-    return bool(names) and names[-1] in ("file", "dotenv", "file_roots")
+    return bool(names) and names[-1] in ("file", "dotenv", "file_roots", "match", "exclude")
 
 
 # ---------------------------------------------------------------------------- records

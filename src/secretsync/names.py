@@ -11,6 +11,8 @@ import json
 import re
 from typing import Final
 
+from secretsync.errors import Problem
+
 KEY: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ENV_VAR: Final = KEY
 GROUP: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -19,6 +21,8 @@ SLUG: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
 ORG: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 UUID: Final = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 
+# Python's `$` also matches before a final newline ("A\n"); in code always use fullmatch,
+# and schema.py gives the schema's `pattern` the ECMA-262 meaning of `$`.
 KEY_RE: Final = re.compile(KEY)
 
 _KEY_HELP = "start with a letter or '_' and contain only letters, digits and '_'"
@@ -41,9 +45,22 @@ _PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 _SHOWABLE = re.compile(r"^[\w.\-/:*?\[\]@+ ]{1,64}$")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def has_control(text: str) -> bool:
+    """Newlines, NUL, escape sequences...: never allowed in a path or glob we may print."""
+    return bool(_CONTROL.search(text))
+
+
+def shown_path(path: str) -> str:
+    """A path as written, or escaped and quoted if it could break a one-line message."""
+    return quote(path) if has_control(path) or len(path) > 200 else path
+
+
 def quote(name: str) -> str:
     """A user-written name, safe to print: short, one line, control characters escaped."""
-    if _SHOWABLE.match(name):
+    if _SHOWABLE.fullmatch(name):
         return f"'{name}'"
     shown = json.dumps(name[:40], ensure_ascii=True)
     if len(name) > 40:
@@ -60,8 +77,20 @@ def key_path(path: NodePath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _PLAIN_SEGMENT.match(part):
+        elif _PLAIN_SEGMENT.fullmatch(part):
             out += f".{part}" if out else part
         else:
             out += f"[{quote(part)}]"
     return out
+
+
+MAX_PROBLEMS: Final = 100
+
+
+def capped(problems: list[Problem], file: str) -> list[Problem]:
+    """At most MAX_PROBLEMS, then one line saying more were left out (hostile input can
+    produce hundreds of thousands)."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    note = Problem(file=file, message=f"too many problems; showing the first {MAX_PROBLEMS}")
+    return [*problems[:MAX_PROBLEMS], note]

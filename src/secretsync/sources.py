@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from secretsync.dotenvfile import EnvFile, parse_env
@@ -28,7 +28,7 @@ from secretsync.models import (
     Secret,
     SecretSpec,
 )
-from secretsync.names import HELP, KEY
+from secretsync.names import HELP, KEY, capped, shown_path
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
 
 log = logging.getLogger(__name__)
@@ -79,13 +79,7 @@ class _Resolver:
     # ------------------------------------------------------------------ problems
 
     def add(self, where: Problem, message: str, use: str | None = None) -> None:
-        base = Problem(
-            file=where.file,
-            line=where.line,
-            col=where.col,
-            key_path=where.key_path,
-            message=message,
-        )
+        base = replace(where, message=message)
         uses = self.problems.setdefault(base, [])
         if use and use not in uses:
             uses.append(use)
@@ -99,17 +93,9 @@ class _Resolver:
             if uses:
                 more = f"; and {len(uses) - 1} more" if len(uses) > 1 else ""
                 message += f" ({uses[0]}{more})"
-            out.append(
-                Problem(
-                    file=base.file,
-                    line=base.line,
-                    col=base.col,
-                    key_path=base.key_path,
-                    message=message,
-                )
-            )
+            out.append(replace(base, message=message))
         out.sort(key=lambda p: (p.file != self.file, p.file, p.line or 0, p.col or 0, p.key_path))
-        raise SourceError(out)
+        raise SourceError(capped(out, self.file))
 
     def entry(self, spec: SecretSpec | DotenvSpec) -> Problem:
         """A message-less Problem pointing at a manifest entry."""
@@ -126,13 +112,14 @@ class _Resolver:
 
     def group(self, repo: RepoSpec, group: GroupSpec) -> DesiredGroup:
         winners: dict[str, _Candidate] = {}
+        place = f"{shown_path(repo.label)}, group {shown_path(group.name)}"
         for layer in group.layers:
             if isinstance(layer, DotenvSpec):
-                where = f"in {repo.label}, group {group.name}"
+                where = f"in {place}"
                 for key, candidate in self.whole_dotenv(layer, where):
                     winners[key] = candidate
             else:
-                use = f"secret {layer.key} in {repo.label}, group {group.name}"
+                use = f"secret {shown_path(layer.key)} in {place}"
                 explicit = self.source(layer, use)
                 if explicit is not None:
                     winners[layer.key] = explicit
@@ -153,10 +140,10 @@ class _Resolver:
         if source.kind == "env":
             return self.env_var(spec, where, use)
         if source.kind == "file":
-            data = self.read(source.ref, where, f"file {source.ref}", use)
+            data = self.read(source.ref, where, f"file {shown_path(source.ref)}", use)
             if data is None:
                 return None
-            empty = f"file {source.ref} is empty; {_ALLOW_EMPTY}"
+            empty = f"file {shown_path(source.ref)} is empty; {_ALLOW_EMPTY}"
         else:
             env = self.read_env(source.ref, where, use)
             dotenv_key = source.key or spec.key
@@ -164,15 +151,15 @@ class _Resolver:
                 return None
             found = env.entries.get(dotenv_key)
             if found is None:
-                self.add(where, f"key {dotenv_key} not found in {source.ref}", use)
+                self.add(where, f"key {dotenv_key} not found in {shown_path(source.ref)}", use)
                 return None
             data = found.value.encode("utf-8")
-            empty = f"key {dotenv_key} in {source.ref} is empty; {_ALLOW_EMPTY}"
+            empty = f"key {dotenv_key} in {shown_path(source.ref)} is empty; {_ALLOW_EMPTY}"
         return _Candidate(
             value=data,
             label=source.label,
             allow_empty=source.allow_empty,
-            where=_with_message(where, empty),
+            where=replace(where, message=empty),
             use=use,
         )
 
@@ -193,7 +180,7 @@ class _Resolver:
             value=data,
             label=spec.source.label,
             allow_empty=spec.source.allow_empty,
-            where=_with_message(where, f"env variable {name} is empty; {_ALLOW_EMPTY}"),
+            where=replace(where, message=f"env variable {name} is empty; {_ALLOW_EMPTY}"),
             use=use,
         )
 
@@ -226,7 +213,7 @@ class _Resolver:
     # ------------------------------------------------------------------ files
 
     def read_env(self, ref: str, where: Problem, use: str) -> EnvFile | None:
-        data = self.read(ref, where, f"dotenv file {ref}", use)
+        data = self.read(ref, where, f"dotenv file {shown_path(ref)}", use)
         if data is None:
             return None
         real = self.locate(ref)
@@ -240,8 +227,8 @@ class _Resolver:
         return None if env.problems else env
 
     def read(self, ref: str, where: Problem, what: str, use: str) -> bytes | None:
-        if "\0" in ref:
-            self.add(where, f"{what.split()[0]} path must not contain a NUL character", use)
+        if "\0" in ref:  # load_manifest refuses these; a hand-built Manifest may not
+            self.add(where, f"{what} must not contain a NUL character", use)
             return None
         real = self.locate(ref)
         if real not in self.files:
@@ -257,6 +244,8 @@ class _Resolver:
 
     def load(self, real: str) -> bytes | str:
         if not any(Path(real).is_relative_to(root) for root in self.manifest.file_roots):
+            if len(self.manifest.file_roots) > 1:
+                return "is outside the manifest's folder and every file_roots folder"
             return "is outside the manifest's folder; list its folder under file_roots: to allow it"
         try:
             data = read_small_file(real, MAX_BYTES)
@@ -267,10 +256,4 @@ class _Resolver:
 
     def display(self, ref: str) -> str:
         """A .env file's name in messages, as seen from where the user ran secretsync."""
-        return str(Path(self.file).parent / ref)
-
-
-def _with_message(where: Problem, message: str) -> Problem:
-    return Problem(
-        file=where.file, line=where.line, col=where.col, key_path=where.key_path, message=message
-    )
+        return shown_path(str(Path(self.file).parent / ref))

@@ -31,12 +31,11 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from secretsync.errors import Problem
-from secretsync.names import NodePath, key_path, quote
+from secretsync.names import MAX_PROBLEMS, NodePath, key_path, quote
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
-MAX_PROBLEMS = 100
 # ruamel's scanner is quadratic in the depth of flow collections (`[[[[...`): 8000 brackets
 # take half a minute. Counting brackets first is crude (it also counts brackets inside quoted
 # strings) but no real manifest nests anywhere near this deep.
@@ -78,7 +77,7 @@ class _Problems:
 
     @property
     def full(self) -> bool:
-        return len(self.items) >= MAX_PROBLEMS
+        return len(self.items) > MAX_PROBLEMS  # one more than shown, so the cap is announced
 
 
 def read_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
