@@ -22,6 +22,7 @@ from secretsync.remote import (
     SourceCraftClient,
     build_http_client,
 )
+from secretsync.throttle import AdaptiveLimiter
 
 BASE = "https://api.example.test/api/v1"  # a path prefix, to prove joins keep it
 TOKEN = "tok-0123456789abcdef"
@@ -576,6 +577,34 @@ def test_retry_after_pauses_every_request_not_just_the_throttled_one(httpx_mock)
 
     call(staggered)
     assert times == [0.0, 5.0, 5.0, 5.0]
+
+
+def test_a_request_cancelled_while_queued_gives_its_turn_away():
+    async def main():
+        limiter = AdaptiveLimiter(parallelism=1, clock=now, sleep=asyncio.sleep)
+        done = []
+
+        async def hold(name):
+            async with limiter.slot():
+                await asyncio.sleep(1)
+                done.append(name)
+
+        a = asyncio.ensure_future(hold("a"))
+        await asyncio.sleep(0)
+        b = asyncio.ensure_future(hold("b"))
+        c = asyncio.ensure_future(hold("c"))
+        await asyncio.sleep(0)  # b and c queue behind a
+        a.cancel()  # a's release runs first and skips b's cancelled turn
+        b.cancel()
+        results = await asyncio.gather(a, b, c, return_exceptions=True)
+        return results, done, limiter.in_flight
+
+    (a, b, c), done, in_flight = run(main())
+    assert isinstance(a, asyncio.CancelledError)
+    assert isinstance(b, asyncio.CancelledError)
+    assert c is None
+    assert done == ["c"]
+    assert in_flight == 0
 
 
 # ---------------------------------------------------------------------------- http client

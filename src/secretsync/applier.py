@@ -32,53 +32,20 @@ from secretsync.models import (
     Plan,
 )
 from secretsync.remote import SourceCraftClient
+from secretsync.throttle import PollEstimate
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollPolicy:
-    first_poll_s: float = 0.1  # adapted during the run: see PollEstimate
+    first_poll_s: float = 0.1  # adapted during the run: see throttle.PollEstimate
     max_interval_s: float = 5.0
     backoff: float = 2.0
     operation_timeout_s: float = 300.0
 
 
 DEFAULT_POLL = PollPolicy()
-
-
-class PollEstimate:
-    """When to poll an operation first: learnt from this run, so that most are polled once.
-
-    Polling too early costs a request; too late costs only the tail of the run. Every step is
-    anchored to the delay the reporting operation was scheduled with, so the many answers of
-    one "generation" of operations move the estimate one step, not one step each:
-    - a poll that finds an operation still pending raises the estimate to 1.5 times how long
-      it has been pending (at most twice that operation's own first delay), at once, not
-      when the operation finally ends;
-    - a first poll that finds it finished lowers the estimate by 1%, once per generation,
-      probing for the shortest delay that still hits.
-    """
-
-    def __init__(self, *, initial_s: float, floor_s: float, ceiling_s: float) -> None:
-        self.floor_s = floor_s
-        self.ceiling_s = max(floor_s, ceiling_s)
-        self.value_s = min(max(initial_s, floor_s), self.ceiling_s)
-        self.version = 0
-
-    def first_delay(self) -> tuple[float, int]:
-        return self.value_s, self.version
-
-    def pending(self, *, first_delay: float, pending_for: float) -> None:
-        raised = min(self.ceiling_s, pending_for * 1.5, first_delay * 2)
-        if raised > self.value_s:
-            self.value_s = raised
-            self.version += 1
-
-    def hit(self, *, version: int) -> None:
-        if version == self.version and self.value_s > self.floor_s:
-            self.value_s = max(self.floor_s, self.value_s * 0.99)
-            self.version += 1
 
 
 _NEW, _SENT, _POLLING, _DONE = range(4)
@@ -246,7 +213,7 @@ class _Scheduler:
             return
         self.estimate.pending(first_delay=job.first_delay, pending_for=asked_at - job.answered_at)
         now = self.clock()
-        if now >= job.deadline:
+        if now + _DUE_SLACK_S >= job.deadline:
             limit = f"{self.poll.operation_timeout_s:g}"
             message = f"operation did not finish within {limit} s; last status {op.status}"
             self.finish(job, _failure(job, "OperationTimeout", message))

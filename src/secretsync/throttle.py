@@ -1,8 +1,11 @@
-"""How fast the client may talk to SourceCraft: an AIMD concurrency limit plus a shared pause.
+"""Pacing: how fast the client may talk to SourceCraft, and when to ask about an operation.
 
-A 429 means the whole run is too fast, not one request, so both live in one object that every
-request of a client passes through: the number of requests in flight never exceeds the
-current limit (at most `parallelism`), and nothing is sent before `resume_at`.
+`AdaptiveLimiter`: a 429 means the whole run is too fast, not one request, so an AIMD
+concurrency limit and a shared pause live in one object every request of a client passes
+through: requests in flight never exceed the current limit (at most `parallelism`), and
+nothing is sent before `resume_at`.
+
+`PollEstimate`: when the applier should first poll an operation, learnt from the run.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class AdaptiveLimiter:
         except BaseException:
             if waiter.done() and not waiter.cancelled():
                 self._release()  # granted, then cancelled before we could use it
-            else:
+            elif waiter in self._waiters:  # `_wake` may have dropped it already
                 self._waiters.remove(waiter)
             raise
 
@@ -99,3 +102,37 @@ class AdaptiveLimiter:
             if not waiter.done():
                 self._grant()
                 waiter.set_result(None)
+
+
+class PollEstimate:
+    """When to poll an operation first: learnt from this run, so that most are polled once.
+
+    Polling too early costs a request; too late costs only the tail of the run. Every step is
+    anchored to the delay the reporting operation was scheduled with, so the many answers of
+    one "generation" of operations move the estimate one step, not one step each:
+    - a poll that finds an operation still pending raises the estimate to 1.5 times how long
+      it has been pending (at most twice that operation's own first delay), at once, not
+      when the operation finally ends;
+    - a first poll that finds it finished lowers the estimate by 1%, once per generation,
+      probing for the shortest delay that still hits.
+    """
+
+    def __init__(self, *, initial_s: float, floor_s: float, ceiling_s: float) -> None:
+        self.floor_s = floor_s
+        self.ceiling_s = max(floor_s, ceiling_s)
+        self.value_s = min(max(initial_s, floor_s), self.ceiling_s)
+        self.version = 0
+
+    def first_delay(self) -> tuple[float, int]:
+        return self.value_s, self.version
+
+    def pending(self, *, first_delay: float, pending_for: float) -> None:
+        raised = min(self.ceiling_s, pending_for * 1.5, first_delay * 2)
+        if raised > self.value_s:
+            self.value_s = raised
+            self.version += 1
+
+    def hit(self, *, version: int) -> None:
+        if version == self.version and self.value_s > self.floor_s:
+            self.value_s = max(self.floor_s, self.value_s * 0.99)
+            self.version += 1
