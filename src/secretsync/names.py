@@ -1,5 +1,5 @@
-"""Name rules shared by the manifest schema, the loader and the .env reader, and the one way
-user-supplied names are shown in messages.
+"""Name rules shared by the manifest schema, the loader and the .env reader, and how
+user-written names, paths and YAML types are shown in one-line problems.
 
 The patterns are repeated in schemas/manifest.schema.json (a test keeps the two equal); the
 explanations are what a user reads instead of a regular expression.
@@ -7,6 +7,7 @@ explanations are what a user reads instead of a regular expression.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from typing import Final
@@ -94,3 +95,24 @@ def capped(problems: list[Problem], file: str) -> list[Problem]:
         return problems
     note = Problem(file=file, message=f"too many problems; showing the first {MAX_PROBLEMS}")
     return [*problems[:MAX_PROBLEMS], note]
+
+
+def type_name(value: object) -> str:
+    """What a user calls the type of a YAML value: 'a string', 'a list', 'null'..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return "a date"
+    return f"a {quote(type(value).__name__)} value"

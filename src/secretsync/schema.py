@@ -19,8 +19,8 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from secretsync.errors import Problem
-from secretsync.names import HELP, MAX_PROBLEMS, NodePath, key_path, quote
-from secretsync.yamlread import Document, type_name
+from secretsync.names import HELP, MAX_PROBLEMS, NodePath, key_path, quote, type_name
+from secretsync.yamlread import Document
 
 SCHEMA_RESOURCE = "schemas/manifest.schema.json"
 

@@ -9,7 +9,6 @@ loader builds the data, and its `.lc` positions are copied next to the plain val
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from ruamel.yaml.events import (
 from ruamel.yaml.reader import ReaderError
 
 from secretsync.errors import Problem
-from secretsync.names import MAX_PROBLEMS, NodePath, key_path, quote
+from secretsync.names import MAX_PROBLEMS, NodePath, key_path, type_name
 
 log = logging.getLogger(__name__)
 
@@ -299,24 +298,3 @@ def _bad_scalar_place(numberish: list[tuple[NodePath, Pos, str]]) -> tuple[Pos |
         except (ValueError, OverflowError, YAMLError):
             return pos, path
     return None, ()
-
-
-def type_name(value: object) -> str:
-    """What a user calls the type of a YAML value: 'a string', 'a list', 'null'..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return "a date"
-    return f"a {quote(type(value).__name__)} value"
