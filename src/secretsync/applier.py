@@ -4,7 +4,8 @@
 operations waiting for their next poll. A worker takes a due poll first (a finished operation
 frees its memory), else the next write, else waits for the earliest poll or new work; nobody
 holds a slot while waiting. Within a (repository, group) every create/update reaches a final
-state before a delete is sent, so a renamed secret never vanishes before its successor exists.
+state before a delete is sent, so a renamed secret never vanishes before its successor exists;
+if one of them failed, the group's deletes are held back (reported failed, `HeldBack`).
 
 A failed change is an Outcome, not an exception. Cancelling the task (Ctrl-C under
 asyncio.run) stops new writes and returns the outcomes known so far with interrupted=True.
@@ -101,6 +102,7 @@ class _Scheduler:
         )
         self.open_writes: dict[tuple[str, str], int] = defaultdict(int)
         self.held: dict[tuple[str, str], list[_Job]] = defaultdict(list)
+        self.failed_writes: set[tuple[str, str]] = set()
         self._wakeup = asyncio.Event()
         for job in jobs:
             if job.change.action is not Action.DELETE:
@@ -152,13 +154,36 @@ class _Scheduler:
         job.op = None
         self.outcomes[job.index] = outcome
         self.remaining -= 1
+        self._report(outcome)
         if job.change.action is not Action.DELETE:
             self.open_writes[job.group] -= 1
+            if outcome.status != "success":
+                self.failed_writes.add(job.group)
             if not self.open_writes[job.group] and self.held.get(job.group):
-                self.ready.extend(self.held.pop(job.group))
-                self.notify()
+                self.release_deletes(job.group)
         if not self.remaining:
             self.notify()
+
+    def release_deletes(self, group: tuple[str, str]) -> None:
+        held = self.held.pop(group)
+        if group not in self.failed_writes:
+            self.ready.extend(held)
+            self.notify()
+            return
+        # A failed create next to a delete is often a rename gone wrong: deleting the old key
+        # now could leave CI with neither. Keep it; the next apply deletes it once writes land.
+        for job in held:
+            self.finish(
+                job,
+                _failure(
+                    job,
+                    "HeldBack",
+                    "not deleted because a create or update in the same group failed; "
+                    "fix that and run apply again",
+                ),
+            )
+
+    def _report(self, outcome: Outcome) -> None:
         if self.on_outcome is not None:
             try:
                 self.on_outcome(outcome)
