@@ -60,12 +60,30 @@ class Case:
 
 
 CASES = [
-    Case(name="apply 2,000 new secrets, 100 repos x 1 group", command="apply", repos=100,
-         groups=1, keys=20, converged=False),
-    Case(name="apply 10,000 new secrets, 500 repos", command="apply", repos=500, groups=1,
-         keys=20, converged=False),
-    Case(name="plan converged, 500 repos x 2 groups x 10 keys", command="plan", repos=500,
-         groups=2, keys=10, converged=True),
+    Case(
+        name="apply 2,000 new secrets, 100 repos x 1 group",
+        command="apply",
+        repos=100,
+        groups=1,
+        keys=20,
+        converged=False,
+    ),
+    Case(
+        name="apply 10,000 new secrets, 500 repos",
+        command="apply",
+        repos=500,
+        groups=1,
+        keys=20,
+        converged=False,
+    ),
+    Case(
+        name="plan converged, 500 repos x 2 groups x 10 keys",
+        command="plan",
+        repos=500,
+        groups=2,
+        keys=10,
+        converged=True,
+    ),
 ]
 
 
@@ -102,16 +120,33 @@ def write_workspace(case: Case, root: Path) -> tuple[Path, Path]:
 class Emulator:
     def __init__(self, seed: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "secretsync.emulator.cli", "--port", "0", "--seed", str(seed),
-             "--token", TOKEN, "--quiet", "--latency-ms", str(LATENCY_S * 1000),
-             "--op-delay-ms", str(OP_DELAY_S * 1000), "--max-in-flight", str(MAX_IN_FLIGHT)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "secretsync.emulator.cli",
+                "--port",
+                "0",
+                "--seed",
+                str(seed),
+                "--token",
+                TOKEN,
+                "--quiet",
+                "--latency-ms",
+                str(LATENCY_S * 1000),
+                "--op-delay-ms",
+                str(OP_DELAY_S * 1000),
+                "--max-in-flight",
+                str(MAX_IN_FLIGHT),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line.startswith(LISTENING):
             raise SystemExit(f"emulator did not start: {line!r}")
-        self.url = line[len(LISTENING):].strip()
+        self.url = line[len(LISTENING) :].strip()
 
     def stats(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/_emulator/stats", timeout=10).json()
@@ -138,8 +173,12 @@ class Run:
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MB) and exit code of one secretsync process."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "secretsync", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secretsync", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -152,12 +191,19 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
 
 
 def run_case(case: Case, parallelism: int, root: Path) -> Run:
-    manifest, seed = write_workspace(case, root) if not (root / "seed.json").exists() else (
-        root / "secretsync.yaml", root / "seed.json")
+    manifest, seed = (
+        write_workspace(case, root)
+        if not (root / "seed.json").exists()
+        else (root / "secretsync.yaml", root / "seed.json")
+    )
     emulator = Emulator(seed)
     try:
-        env = {"PATH": os.environ.get("PATH", ""), "SOURCECRAFT_TOKEN": TOKEN,
-               "SOURCECRAFT_API_URL": emulator.url, "NO_COLOR": "1"}
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SOURCECRAFT_TOKEN": TOKEN,
+            "SOURCECRAFT_API_URL": emulator.url,
+            "NO_COLOR": "1",
+        }
         args = [case.command, "-f", str(manifest), "--parallelism", str(parallelism), "--quiet"]
         if case.command == "apply":
             args.append("--yes")
@@ -165,8 +211,12 @@ def run_case(case: Case, parallelism: int, root: Path) -> Run:
         stats = emulator.stats()
         if case.command == "apply" and emulator.stored_count() != case.secrets:
             raise SystemExit(f"{case.name}: emulator holds {emulator.stored_count()} secrets")
-        return Run(wall_s=wall, rss_mb=rss, requests=stats["requests_total"],
-                   throttled=stats["throttled_429"])
+        return Run(
+            wall_s=wall,
+            rss_mb=rss,
+            requests=stats["requests_total"],
+            throttled=stats["throttled_429"],
+        )
     finally:
         emulator.close()
 
@@ -182,16 +232,20 @@ def report_case(case: Case, fast: list[Run], slow: list[Run] | None) -> None:
     requests = statistics.median(r.requests for r in fast)
     print(f"\n{case.name}")
     print(f"  lower bound {case.lower_bound_s:.2f} s  ({case.min_requests} requests minimum)")
-    print(f"  {'parallelism':>11} {'wall (median)':>14} {'secrets/s':>10} {'req/write':>10} "
-          f"{'429s':>6} {'peak RSS':>9} {'efficiency':>11}")
+    print(
+        f"  {'parallelism':>11} {'wall (median)':>14} {'secrets/s':>10} {'req/write':>10} "
+        f"{'429s':>6} {'peak RSS':>9} {'efficiency':>11}"
+    )
     rows = [(16, fast)] + ([(1, slow)] if slow else [])
     for par, runs in rows:
         w = statistics.median(r.wall_s for r in runs)
         req = statistics.median(r.requests for r in runs)
         per_write = f"{req / writes:.2f}" if writes else "-"
-        print(f"  {par:>11} {w:>12.2f} s {case.secrets / w:>10.0f} {per_write:>10} "
-              f"{max(r.throttled for r in runs):>6} {max(r.rss_mb for r in runs):>6.0f} MB "
-              f"{case.lower_bound_s / w:>11.2f}")
+        print(
+            f"  {par:>11} {w:>12.2f} s {case.secrets / w:>10.0f} {per_write:>10} "
+            f"{max(r.throttled for r in runs):>6} {max(r.rss_mb for r in runs):>6.0f} MB "
+            f"{case.lower_bound_s / w:>11.2f}"
+        )
     if slow:
         ratio = statistics.median(r.wall_s for r in slow) / wall
         print(f"  parallelism 16 is {ratio:.1f}x faster than parallelism 1 (medians, same run)")
@@ -202,31 +256,44 @@ def version_case(runs: int) -> None:
     walls = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "secretsync", "--version"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "secretsync", "--version"], check=True, stdout=subprocess.DEVNULL
+        )
         walls.append(time.perf_counter() - start)
-    print(f"\nsecretsync --version: median {statistics.median(walls):.3f} s wall over {runs} runs "
-          f"(target <= 0.3 s)")
+    print(
+        f"\nsecretsync --version: median {statistics.median(walls):.3f} s wall over {runs} runs "
+        f"(target <= 0.3 s)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per case at parallelism 16")
-    parser.add_argument("--sequential", choices=["all", "small", "none"], default="small",
-                        help="also run cases at --parallelism 1 (once each): all, only the "
-                        "2,000-secret and plan cases (default), or none")
+    parser.add_argument(
+        "--sequential",
+        choices=["all", "small", "none"],
+        default="small",
+        help="also run cases at --parallelism 1 (once each): all, only the "
+        "2,000-secret and plan cases (default), or none",
+    )
     parser.add_argument("--case", type=int, action="append", help="only case N (1-3); repeatable")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; emulator: "
-          f"{LATENCY_S * 1000:.0f} ms latency, {OP_DELAY_S * 1000:.0f} ms operations, "
-          f"{MAX_IN_FLIGHT} in flight")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; emulator: "
+        f"{LATENCY_S * 1000:.0f} ms latency, {OP_DELAY_S * 1000:.0f} ms operations, "
+        f"{MAX_IN_FLIGHT} in flight"
+    )
     for index, case in enumerate(CASES, start=1):
         if args.case and index not in args.case:
             continue
         fast = measure(case, 16, args.runs)
         slow = None
-        if args.sequential == "all" or (args.sequential == "small" and case.secrets <= 10_000
-                                        and case.repos * case.groups <= 1000 and index != 2):
+        if args.sequential == "all" or (
+            args.sequential == "small"
+            and case.secrets <= 10_000
+            and case.repos * case.groups <= 1000
+            and index != 2
+        ):
             slow = measure(case, 1, 1)
         report_case(case, fast, slow)
     version_case(max(5, args.runs * 3))

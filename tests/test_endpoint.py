@@ -19,7 +19,9 @@ def test_manifest_may_name_the_default_host_only():
 
 
 def test_pipeline_url_wins_over_the_manifest():
-    url = choose_api_url(manifest_url="https://evil.example", pipeline_url="https://sc.corp.example/api/")
+    url = choose_api_url(
+        manifest_url="https://evil.example", pipeline_url="https://sc.corp.example/api/"
+    )
     assert url == "https://sc.corp.example/api"
 
 
@@ -30,7 +32,14 @@ def test_plain_http_only_on_loopback(url):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://api.sourcecraft.tech", "http://10.0.0.1", "ftp://x", "https://user:pw@host", "nohost", "https://h/?q=1"],
+    [
+        "http://api.sourcecraft.tech",
+        "http://10.0.0.1",
+        "ftp://x",
+        "https://user:pw@host",
+        "nohost",
+        "https://h/?q=1",
+    ],
 )
 def test_bad_urls_are_refused(url):
     with pytest.raises(ConfigError):

@@ -89,7 +89,9 @@ def test_key_selection_limits_deletions_too():
 
 def test_plan_repr_never_shows_values():
     t = target()
-    plan = build_plan([(t, desired(A="s3cr3t-value"))], {(t.repo_id, t.group): remote(t, A="other-v4lue")})
+    plan = build_plan(
+        [(t, desired(A="s3cr3t-value"))], {(t.repo_id, t.group): remote(t, A="other-v4lue")}
+    )
     assert "s3cr3t-value" not in repr(plan)
     assert "other-v4lue" not in repr(plan)
     assert "Secret(***)" in repr(plan)

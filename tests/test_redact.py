@@ -10,8 +10,13 @@ def test_masks_every_spelling_of_a_value():
     value = "line one: p@ss/w0rd\nline two-secret"
     r = Redactor()
     r.add([Secret(value.encode())])
-    for spelling in (value, base64.b64encode(value.encode()).decode(), quote(value, safe=""),
-                     "line two-secret", repr(value)[1:-1]):
+    for spelling in (
+        value,
+        base64.b64encode(value.encode()).decode(),
+        quote(value, safe=""),
+        "line two-secret",
+        repr(value)[1:-1],
+    ):
         assert r(f"before {spelling} after") == "before *** after"
 
 

@@ -19,10 +19,23 @@ def sample_plan():
 def test_json_report_has_the_contract_fields():
     report = json.loads(render_json("plan", sample_plan()))
     assert report["command"] == "plan"
-    assert report["summary"] == {"create": 1, "update": 1, "delete": 1, "unchanged": 1, "unknown": 0, "failed": 0}
+    assert report["summary"] == {
+        "create": 1,
+        "update": 1,
+        "delete": 1,
+        "unchanged": 1,
+        "unknown": 0,
+        "failed": 0,
+    }
     assert report["changes"][0] == {
-        "repo": "acme/backend", "repo_id": "id-acme/backend", "group": "default", "key": "A",
-        "action": "create", "source": "env:A_SRC", "status": "planned", "operation_id": None,
+        "repo": "acme/backend",
+        "repo_id": "id-acme/backend",
+        "group": "default",
+        "key": "A",
+        "action": "create",
+        "source": "env:A_SRC",
+        "status": "planned",
+        "operation_id": None,
         "error": None,
     }
     assert report["changes"][3]["source"] is None
@@ -33,8 +46,12 @@ def test_apply_report_carries_status_operation_and_error():
     plan = sample_plan()
     outcomes = (
         Outcome(change=plan.changes[0], status="success", operation_id="op-1"),
-        Outcome(change=plan.changes[1], status="failed", operation_id="op-2",
-                error=ErrorInfo(error_code="FailedPrecondition", message="nope")),
+        Outcome(
+            change=plan.changes[1],
+            status="failed",
+            operation_id="op-2",
+            error=ErrorInfo(error_code="FailedPrecondition", message="nope"),
+        ),
         Outcome(change=plan.changes[2], status="success"),
         Outcome(change=plan.changes[3], status="success", operation_id="op-4"),
     )
@@ -47,7 +64,11 @@ def test_apply_report_carries_status_operation_and_error():
 
 def test_reports_never_hold_values():
     plan = sample_plan()
-    for text in (render_json("plan", plan), render_markdown("plan", plan), render_text("plan", plan, verbose=True)):
+    for text in (
+        render_json("plan", plan),
+        render_markdown("plan", plan),
+        render_text("plan", plan, verbose=True),
+    ):
         assert "v-a" not in text and "v-b" not in text
 
 

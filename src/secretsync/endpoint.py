@@ -25,8 +25,7 @@ def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str
             raise ConfigError(
                 f"the manifest's api.url names {host}, but a manifest may not send the token "
                 f"to any host other than {urlsplit(DEFAULT_API_URL).netloc}",
-                hint=f"pin the URL in the pipeline instead: --api-url {url} "
-                f"(or set {API_URL_ENV})",
+                hint=f"pin the URL in the pipeline instead: --api-url {url} (or set {API_URL_ENV})",
             )
         return url
     return DEFAULT_API_URL

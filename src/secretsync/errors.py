@@ -73,10 +73,7 @@ class _ProblemsError(SecretsyncError):
     def __init__(self, problems: Iterable[Problem], *, hint: str | None = None) -> None:
         self.problems = tuple(problems)
         n = len(self.problems)
-        if n == 1:
-            message = str(self.problems[0])
-        else:
-            message = f"{n} problems in the {self.what}"
+        message = str(self.problems[0]) if n == 1 else f"{n} problems in the {self.what}"
         super().__init__(message, hint=hint)
 
     def lines(self) -> list[str]:

@@ -25,7 +25,9 @@ class ImportedRepo:
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group, sorted keys)
 
 
-async def fetch_existing(client: SourceCraftClient, repo: str, groups: Sequence[str]) -> ImportedRepo:
+async def fetch_existing(
+    client: SourceCraftClient, repo: str, groups: Sequence[str]
+) -> ImportedRepo:
     info = await (client.get_repo_by_id(repo) if _UUID.match(repo) else client.get_repo(repo))
     found = []
     for group in groups:

@@ -88,7 +88,9 @@ def read_token(token_env: str, environ: Mapping[str, str]) -> Secret:
             "(SourceCraft CI predefines SOURCECRAFT_TOKEN)",
         )
     if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in raw):
-        raise ConfigError(f"environment variable {token_env} holds whitespace or control characters")
+        raise ConfigError(
+            f"environment variable {token_env} holds whitespace or control characters"
+        )
     return Secret(raw.encode())
 
 
@@ -158,14 +160,18 @@ async def resolve_targets(
                 continue
             claimed[info.repo_id] = f"{spec.label} at line {spec.location.line}"
             for group in repo.groups:
-                target = Target(repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune)
+                target = Target(
+                    repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune
+                )
                 pairs.append((target, group))
     if problems:
         raise ManifestError(problems)
     return pairs
 
 
-def _select(repos: Sequence[RepoInfo], match: Sequence[str], exclude: Sequence[str]) -> list[RepoInfo]:
+def _select(
+    repos: Sequence[RepoInfo], match: Sequence[str], exclude: Sequence[str]
+) -> list[RepoInfo]:
     def name(info: RepoInfo) -> str:
         return (info.slug or "").rpartition("/")[2]
 

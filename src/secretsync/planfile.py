@@ -40,12 +40,14 @@ def values_digest(
         for secret in group.secrets:
             if not selection.wants_key(secret.key):
                 continue
-            for part in (target.repo_id.encode(), target.group.encode(), secret.key.encode(),
-                         secret.value.reveal()):
+            for part in (
+                target.repo_id.encode(),
+                target.group.encode(),
+                secret.key.encode(),
+                secret.value.reveal(),
+            ):
                 material += len(part).to_bytes(8, "big") + part
-    return hashlib.scrypt(
-        bytes(material), salt=salt, maxmem=64 * 1024 * 1024, dklen=32, **_SCRYPT
-    )
+    return hashlib.scrypt(bytes(material), salt=salt, maxmem=64 * 1024 * 1024, dklen=32, **_SCRYPT)
 
 
 def _plan_body(plan: Plan, api_url: str) -> dict[str, Any]:
@@ -53,9 +55,7 @@ def _plan_body(plan: Plan, api_url: str) -> dict[str, Any]:
         "api_url": api_url,
         "filters": list(plan.filters),
         "targets": [[t.repo, t.repo_id, t.group, t.prune] for t in plan.targets],
-        "changes": [
-            [c.repo_id, c.group, c.key, c.action.value, c.source] for c in plan.changes
-        ],
+        "changes": [[c.repo_id, c.group, c.key, c.action.value, c.source] for c in plan.changes],
     }
 
 
@@ -96,7 +96,6 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
 
 
 class SavedPlan:
@@ -163,7 +162,7 @@ def load_plan(path: Path) -> SavedPlan:
         base64.b64decode(values["digest"], validate=True)
         saved = SavedPlan(path, document)
         for key in ("api_url", "targets", "changes", "filters"):
-            document[key]  # noqa: B018  # presence check
+            document[key]  # presence check
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: malformed plan file ({type(exc).__name__})") from None
     return saved

@@ -126,8 +126,10 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         rows = [(c, o) for c, o in pairs if c.repo == repo]
         n_pending = sum(1 for c, _ in rows if c.action.writes)
         opened = " open" if n_pending else ""
-        lines.append(f"<details{opened}><summary><code>{_md(repo)}</code>: {n_pending} change(s)"
-                     f", {len(rows) - n_pending} other</summary>")
+        lines.append(
+            f"<details{opened}><summary><code>{_md(repo)}</code>: {n_pending} change(s)"
+            f", {len(rows) - n_pending} other</summary>"
+        )
         lines.append("")
         header = "| | group | key | action | source |"
         rule = "|---|---|---|---|---|"
@@ -202,11 +204,7 @@ def render_text(
     lines: list[str] = []
     pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
     for target in plan.targets:
-        rows = [
-            (c, o)
-            for c, o in pairs
-            if c.repo_id == target.repo_id and c.group == target.group
-        ]
+        rows = [(c, o) for c, o in pairs if c.repo_id == target.repo_id and c.group == target.group]
         shown = [
             (c, o)
             for c, o in rows

@@ -62,8 +62,19 @@ class RunningEmulator:
 
 
 def start_emulator(seed: Path, *args: str, state_file: Path | None = None) -> RunningEmulator:
-    command = [sys.executable, "-m", "secretsync.emulator.cli", "--port", "0", "--seed", str(seed),
-               "--token", TOKEN, "--quiet", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "secretsync.emulator.cli",
+        "--port",
+        "0",
+        "--seed",
+        str(seed),
+        "--token",
+        TOKEN,
+        "--quiet",
+        *args,
+    ]
     if state_file is not None:
         command += ["--state-file", str(state_file)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -72,7 +83,7 @@ def start_emulator(seed: Path, *args: str, state_file: Path | None = None) -> Ru
     if not line.startswith(LISTENING):
         proc.kill()
         raise RuntimeError(f"emulator did not start: {line!r}")
-    return RunningEmulator(proc, line[len(LISTENING):].strip())
+    return RunningEmulator(proc, line[len(LISTENING) :].strip())
 
 
 @dataclass
@@ -101,8 +112,12 @@ class Workspace:
     def run(self, *args: str, timeout: float = 60, **env: str) -> Result:
         proc = subprocess.run(
             [sys.executable, "-m", "secretsync", *args],
-            cwd=self.root, env={**self.env, **env}, capture_output=True, text=True,
-            timeout=timeout, stdin=subprocess.DEVNULL,
+            cwd=self.root,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -126,8 +141,9 @@ def emulators() -> Iterator[list[RunningEmulator]]:
 @pytest.fixture
 def launch(tmp_path: Path, emulators: list[RunningEmulator]):  # type: ignore[no-untyped-def]
     def go(seed: dict[str, Any], *args: str, state_file: Path | None = None) -> RunningEmulator:
-        emulator = start_emulator(write_seed(tmp_path / f"seed{len(emulators)}.json", seed), *args,
-                                  state_file=state_file)
+        emulator = start_emulator(
+            write_seed(tmp_path / f"seed{len(emulators)}.json", seed), *args, state_file=state_file
+        )
         emulators.append(emulator)
         return emulator
 
@@ -138,7 +154,9 @@ def launch(tmp_path: Path, emulators: list[RunningEmulator]):  # type: ignore[no
 def workspace(tmp_path: Path) -> Workspace:
     root = tmp_path / "ws"
     root.mkdir()
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")}
+    keep = {
+        k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")
+    }
     keep.pop("SOURCECRAFT_API_URL", None)
     return Workspace(root=root, env={**keep, "SOURCECRAFT_TOKEN": TOKEN, "NO_COLOR": "1"})
 

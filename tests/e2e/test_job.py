@@ -17,11 +17,19 @@ SEED = {
         {
             "slug": "acme",
             "repos": [
-                {"slug": "api", "secrets": {"default": {"STALE": "old-value-1"},
-                                            "production": {"LEGACY": "leftover-2", "DB": "prod-db-3"}}},
+                {
+                    "slug": "api",
+                    "secrets": {
+                        "default": {"STALE": "old-value-1"},
+                        "production": {"LEGACY": "leftover-2", "DB": "prod-db-3"},
+                    },
+                },
                 {"slug": "web"},
-                {"slug": "billing", "id": BILLING_ID,
-                 "secrets": {"default": {"UNMANAGED": "keep-me-4"}}},
+                {
+                    "slug": "billing",
+                    "id": BILLING_ID,
+                    "secrets": {"default": {"UNMANAGED": "keep-me-4"}},
+                },
             ],
         }
     ]
@@ -46,7 +54,11 @@ repos:
         secrets:
           LEDGER: {{env: LEDGER_TOKEN}}
 """
-VALUES = {"API_DB_URL": "postgres://e2e-db-value/app", "PROD_DB": "prod-db-3", "LEDGER_TOKEN": "ledger-e2e-9d8c7b"}
+VALUES = {
+    "API_DB_URL": "postgres://e2e-db-value/app",
+    "PROD_DB": "prod-db-3",
+    "LEDGER_TOKEN": "ledger-e2e-9d8c7b",
+}
 TLS = b"\x00\x01binary tls bytes\xff\n"
 
 
@@ -66,18 +78,28 @@ def test_first_apply_creates_everything_and_second_plan_is_empty(job):
     assert plan.code == 2, plan.stderr
     assert "+ DATABASE_URL" in plan.stdout and "env:API_DB_URL" in plan.stdout
     assert ws.report("plan.json")["summary"] == {
-        "create": 4, "update": 0, "delete": 1, "unchanged": 1, "unknown": 0, "failed": 0,
+        "create": 4,
+        "update": 0,
+        "delete": 1,
+        "unchanged": 1,
+        "unknown": 0,
+        "failed": 0,
     }
     assert emulator.writes() == []  # plan writes nothing
 
     applied = ws.run("apply", "--report", "apply.json", "--report", "apply.md")
     assert applied.code == 0, applied.stderr
     assert emulator.secrets("acme/api") == {
-        "DATABASE_URL": b"postgres://e2e-db-value/app", "FEATURE": b"on-flag-5",
-        "STALE": b"old-value-1", "TLS_KEY": TLS,
+        "DATABASE_URL": b"postgres://e2e-db-value/app",
+        "FEATURE": b"on-flag-5",
+        "STALE": b"old-value-1",
+        "TLS_KEY": TLS,
     }
     assert emulator.secrets("acme/api", "production") == {"DB": b"prod-db-3"}
-    assert emulator.secrets(BILLING_ID) == {"LEDGER": b"ledger-e2e-9d8c7b", "UNMANAGED": b"keep-me-4"}
+    assert emulator.secrets(BILLING_ID) == {
+        "LEDGER": b"ledger-e2e-9d8c7b",
+        "UNMANAGED": b"keep-me-4",
+    }
     report = ws.report("apply.json")
     assert report["command"] == "apply"
     assert {c["status"] for c in report["changes"]} == {"success"}
@@ -94,7 +116,9 @@ def test_changed_env_var_is_exactly_one_update(job):
     before = len(emulator.writes())
     changed = ws.run("apply", "--report", "r.json", API_DB_URL="postgres://rotated-value/app")
     assert changed.code == 0, changed.stderr
-    assert [c["key"] for c in ws.report("r.json")["changes"] if c["action"] != "unchanged"] == ["DATABASE_URL"]
+    assert [c["key"] for c in ws.report("r.json")["changes"] if c["action"] != "unchanged"] == [
+        "DATABASE_URL"
+    ]
     writes = emulator.writes()[before:]
     assert [(w["method"], w["path"].rsplit("/", 1)[1]) for w in writes] == [("PUT", "DATABASE_URL")]
     assert emulator.secrets("acme/api")["DATABASE_URL"] == b"postgres://rotated-value/app"
@@ -125,7 +149,7 @@ def test_failed_operation_exits_1_while_other_changes_land(job):
 
 
 def test_wrong_token_is_a_clear_401(job):
-    ws, emulator = job
+    ws, _ = job
     result = ws.run("plan", SOURCECRAFT_TOKEN="not-the-token")
     assert result.code == 1
     assert "401" in result.stderr and "SOURCECRAFT_TOKEN" in result.stderr
@@ -166,11 +190,14 @@ def test_missing_env_var_sends_nothing(job):
 
 
 def test_no_value_or_token_in_any_output(job):
-    ws, emulator = job
+    ws, _ = job
     outputs = []
-    for args in (["plan", "--report", "p.json", "--report", "p.md", "--verbose"],
-                 ["apply", "--report", "a.json", "--report", "a.md", "--debug"],
-                 ["plan", "--format", "json"], ["plan", "--format", "markdown"]):
+    for args in (
+        ["plan", "--report", "p.json", "--report", "p.md", "--verbose"],
+        ["apply", "--report", "a.json", "--report", "a.md", "--debug"],
+        ["plan", "--format", "json"],
+        ["plan", "--format", "markdown"],
+    ):
         r = ws.run(*args)
         outputs += [r.stdout, r.stderr]
     outputs += [(ws.root / n).read_text() for n in ("p.json", "p.md", "a.json", "a.md")]

@@ -20,7 +20,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _check_report_path(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> tuple[Path, ...]:
+def _check_report_path(
+    ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
+) -> tuple[Path, ...]:
     for path in value:
         if path.suffix not in (".json", ".md"):
             raise click.BadParameter(f"{path}: must end in .json or .md", ctx=ctx, param=param)
@@ -30,13 +32,28 @@ def _check_report_path(ctx: click.Context, param: click.Parameter, value: tuple[
 def common_options(fn: F) -> F:
     options = [
         click.option(
-            "-f", "--file", "manifest", default="secretsync.yaml", show_default=True,
-            type=click.Path(dir_okay=False, path_type=Path), help="The manifest to read.",
+            "-f",
+            "--file",
+            "manifest",
+            default="secretsync.yaml",
+            show_default=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The manifest to read.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
-        click.option("-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."),
-        click.option("--debug", is_flag=True, help="Debug logging; tracebacks for errors (values stay masked)."),
-        click.option("--color/--no-color", default=None, help="Force colours on or off (default: on a terminal, unless NO_COLOR is set)."),
+        click.option(
+            "-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."
+        ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            help="Debug logging; tracebacks for errors (values stay masked).",
+        ),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Force colours on or off (default: on a terminal, unless NO_COLOR is set).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -46,26 +63,57 @@ def common_options(fn: F) -> F:
 def remote_options(fn: F) -> F:
     options = [
         click.option(
-            "--api-url", envvar="SOURCECRAFT_API_URL", metavar="URL",
+            "--api-url",
+            envvar="SOURCECRAFT_API_URL",
+            metavar="URL",
             help="API base URL set by the pipeline; overrides api.url. [env: SOURCECRAFT_API_URL]",
         ),
         click.option(
-            "--parallelism", "-j", default=16, show_default=True, type=click.IntRange(1, 256),
+            "--parallelism",
+            "-j",
+            default=16,
+            show_default=True,
+            type=click.IntRange(1, 256),
             help="Requests in flight at most (1 = sequential).",
         ),
-        click.option("--repo", "repos", multiple=True, metavar="GLOB", help="Only repositories matching (org/repo or id:UUID); repeatable."),
-        click.option("--group", "groups", multiple=True, metavar="GLOB", help="Only secret groups matching; repeatable."),
-        click.option("--key", "keys", multiple=True, metavar="GLOB", help="Only keys matching; repeatable."),
         click.option(
-            "--report", "reports", multiple=True, callback=_check_report_path,
+            "--repo",
+            "repos",
+            multiple=True,
+            metavar="GLOB",
+            help="Only repositories matching (org/repo or id:UUID); repeatable.",
+        ),
+        click.option(
+            "--group",
+            "groups",
+            multiple=True,
+            metavar="GLOB",
+            help="Only secret groups matching; repeatable.",
+        ),
+        click.option(
+            "--key", "keys", multiple=True, metavar="GLOB", help="Only keys matching; repeatable."
+        ),
+        click.option(
+            "--report",
+            "reports",
+            multiple=True,
+            callback=_check_report_path,
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write the result to PATH: JSON if it ends in .json, Markdown if .md; repeatable.",
         ),
         click.option(
-            "--format", "output_format", type=click.Choice(["text", "json", "markdown"]),
-            default="text", show_default=True, help="What stdout carries.",
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json", "markdown"]),
+            default="text",
+            show_default=True,
+            help="What stdout carries.",
         ),
-        click.option("--overwrite-unknown", is_flag=True, help="Replace stored entries whose value cannot be read."),
+        click.option(
+            "--overwrite-unknown",
+            is_flag=True,
+            help="Replace stored entries whose value cannot be read.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -73,7 +121,9 @@ def remote_options(fn: F) -> F:
 
 
 @click.group(context_settings=CONTEXT)
-@click.version_option(__version__, "--version", prog_name="secretsync", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "--version", prog_name="secretsync", message="%(prog)s %(version)s"
+)
 def secretsync() -> None:
     """Keep SourceCraft repository secrets equal to a reviewed manifest.
 
@@ -86,9 +136,16 @@ def secretsync() -> None:
     """
 
 
-def _settings(manifest: Path, api_url: str | None, parallelism: int, repos: tuple[str, ...],
-              groups: tuple[str, ...], keys: tuple[str, ...], overwrite_unknown: bool,
-              **extra: Any) -> Any:
+def _settings(
+    manifest: Path,
+    api_url: str | None,
+    parallelism: int,
+    repos: tuple[str, ...],
+    groups: tuple[str, ...],
+    keys: tuple[str, ...],
+    overwrite_unknown: bool,
+    **extra: Any,
+) -> Any:
     from secretsync.pipeline import JobSettings
     from secretsync.planner import Selection
 
@@ -110,8 +167,17 @@ def _prepare(settings: Any) -> Any:
     return job
 
 
-def _emit(command: str, plan: Any, result: Any, *, fmt: str, quiet: bool, verbose: bool,
-          color: bool | None, reports: tuple[Path, ...]) -> None:
+def _emit(
+    command: str,
+    plan: Any,
+    result: Any,
+    *,
+    fmt: str,
+    quiet: bool,
+    verbose: bool,
+    color: bool | None,
+    reports: tuple[Path, ...],
+) -> None:
     from secretsync import report
     from secretsync.planfile import write_atomically
 
@@ -134,9 +200,21 @@ def _emit(command: str, plan: Any, result: Any, *, fmt: str, quiet: bool, verbos
 @secretsync.command(context_settings=CONTEXT)
 @common_options
 @click.option("--no-env", is_flag=True, help="Don't require env variables (laptops, pre-commit).")
-@click.option("--api-url", envvar="SOURCECRAFT_API_URL", metavar="URL", help="Check this API URL as the pipeline would set it.")
-def validate(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | None,
-             no_env: bool, api_url: str | None) -> int:
+@click.option(
+    "--api-url",
+    envvar="SOURCECRAFT_API_URL",
+    metavar="URL",
+    help="Check this API URL as the pipeline would set it.",
+)
+def validate(
+    manifest: Path,
+    quiet: bool,
+    verbose: bool,
+    debug: bool,
+    color: bool | None,
+    no_env: bool,
+    api_url: str | None,
+) -> int:
     """Check the manifest offline: schema, names, files, .env keys, env variables.
 
     \b
@@ -155,19 +233,40 @@ def validate(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: boo
     groups = sum(len(r.groups) for r in loaded.repos)
     if not quiet:
         skipped = " (env variables not checked)" if no_env else ""
-        out(f"{manifest}: valid, {len(loaded.repos)} repository entries, {groups} groups{skipped}.\n")
+        entries = f"{len(loaded.repos)} repository entries, {groups} groups"
+        out(f"{manifest}: valid, {entries}{skipped}.\n")
     return EXIT_OK
 
 
 @secretsync.command(context_settings=CONTEXT)
 @common_options
 @remote_options
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending (0: none, 1: error).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan for `apply --plan FILE` (stores no values).")
-def plan(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | None,
-         api_url: str | None, parallelism: int, repos: tuple[str, ...], groups: tuple[str, ...],
-         keys: tuple[str, ...], reports: tuple[Path, ...], output_format: str,
-         overwrite_unknown: bool, detailed_exitcode: bool, out_path: Path | None) -> int:
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending (0: none, 1: error)."
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan for `apply --plan FILE` (stores no values).",
+)
+def plan(
+    manifest: Path,
+    quiet: bool,
+    verbose: bool,
+    debug: bool,
+    color: bool | None,
+    api_url: str | None,
+    parallelism: int,
+    repos: tuple[str, ...],
+    groups: tuple[str, ...],
+    keys: tuple[str, ...],
+    reports: tuple[Path, ...],
+    output_format: str,
+    overwrite_unknown: bool,
+    detailed_exitcode: bool,
+    out_path: Path | None,
+) -> int:
     """Show what apply would create, update and delete. Writes nothing to the API.
 
     \b
@@ -184,11 +283,24 @@ def plan(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | 
     job = _prepare(settings)
     planned = run_plan(settings, job)
     if out_path is not None:
-        save_plan(out_path, planned.plan, planned.desired, api_url=job.api_url,
-                  selection=settings.selection)
+        save_plan(
+            out_path,
+            planned.plan,
+            planned.desired,
+            api_url=job.api_url,
+            selection=settings.selection,
+        )
         err(f"plan saved to {out_path}")
-    _emit("plan", planned.plan, None, fmt=output_format, quiet=quiet, verbose=verbose,
-          color=color, reports=reports)
+    _emit(
+        "plan",
+        planned.plan,
+        None,
+        fmt=output_format,
+        quiet=quiet,
+        verbose=verbose,
+        color=color,
+        reports=reports,
+    )
     if detailed_exitcode and planned.plan.has_changes:
         return EXIT_CHANGES_PENDING
     return EXIT_OK
@@ -197,15 +309,49 @@ def plan(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | 
 @secretsync.command(context_settings=CONTEXT)
 @common_options
 @remote_options
-@click.option("--yes", "-y", is_flag=True, help="Don't ask for confirmation (asked only on a terminal).")
-@click.option("--plan", "plan_path", type=click.Path(dir_okay=False, path_type=Path), help="Apply only if the world still matches this saved plan.")
-@click.option("--max-deletes", default=10, show_default=True, type=click.IntRange(0), help="Refuse a plan deleting more secrets than this.")
-@click.option("--operation-timeout", default=300.0, show_default=True, type=click.FloatRange(min=1), metavar="SECONDS", help="Deadline for each asynchronous operation.")
-def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool | None,
-          api_url: str | None, parallelism: int, repos: tuple[str, ...], groups: tuple[str, ...],
-          keys: tuple[str, ...], reports: tuple[Path, ...], output_format: str,
-          overwrite_unknown: bool, yes: bool, plan_path: Path | None, max_deletes: int,
-          operation_timeout: float) -> int:
+@click.option(
+    "--yes", "-y", is_flag=True, help="Don't ask for confirmation (asked only on a terminal)."
+)
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply only if the world still matches this saved plan.",
+)
+@click.option(
+    "--max-deletes",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Refuse a plan deleting more secrets than this.",
+)
+@click.option(
+    "--operation-timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Deadline for each asynchronous operation.",
+)
+def apply(
+    manifest: Path,
+    quiet: bool,
+    verbose: bool,
+    debug: bool,
+    color: bool | None,
+    api_url: str | None,
+    parallelism: int,
+    repos: tuple[str, ...],
+    groups: tuple[str, ...],
+    keys: tuple[str, ...],
+    reports: tuple[Path, ...],
+    output_format: str,
+    overwrite_unknown: bool,
+    yes: bool,
+    plan_path: Path | None,
+    max_deletes: int,
+    operation_timeout: float,
+) -> int:
     """Make the remote secrets equal to the manifest and wait for every operation.
 
     \b
@@ -219,14 +365,22 @@ def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool |
     from secretsync.errors import AbortedError
     from secretsync.pipeline import run_apply
     from secretsync.planfile import load_plan
-    from secretsync.planner import Selection
 
     saved = load_plan(plan_path) if plan_path is not None else None
     if saved is not None and (repos or groups or keys):
-        raise click.UsageError("--plan takes the selection from the plan file; drop --repo/--group/--key")
+        raise click.UsageError(
+            "--plan takes the selection from the plan file; drop --repo/--group/--key"
+        )
     settings = _settings(
-        manifest, api_url, parallelism, repos, groups, keys, overwrite_unknown,
-        max_deletes=max_deletes, operation_timeout_s=operation_timeout,
+        manifest,
+        api_url,
+        parallelism,
+        repos,
+        groups,
+        keys,
+        overwrite_unknown,
+        max_deletes=max_deletes,
+        operation_timeout_s=operation_timeout,
     )
     if saved is not None:
         settings = dataclasses.replace(settings, selection=saved.selection)
@@ -240,9 +394,17 @@ def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool |
             return
         interactive = sys.stdin.isatty() and not yes
         if interactive:
-            err(report.render_text("plan", planned.plan, color=wants_color(sys.stderr, color)).rstrip())
-            answer = click.prompt("Apply these changes? Only 'yes' is accepted", default="",
-                                  show_default=False, err=True)
+            err(
+                report.render_text(
+                    "plan", planned.plan, color=wants_color(sys.stderr, color)
+                ).rstrip()
+            )
+            answer = click.prompt(
+                "Apply these changes? Only 'yes' is accepted",
+                default="",
+                show_default=False,
+                err=True,
+            )
             if answer.strip() != "yes":
                 raise AbortedError("apply cancelled; nothing was changed")
         progress.append(Progress(len(planned.plan.pending), enabled=not quiet))
@@ -256,8 +418,16 @@ def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool |
     finally:
         for bar in progress:
             bar.close()
-    _emit("apply", planned.plan, result, fmt=output_format, quiet=quiet, verbose=verbose,
-          color=color, reports=reports)
+    _emit(
+        "apply",
+        planned.plan,
+        result,
+        fmt=output_format,
+        quiet=quiet,
+        verbose=verbose,
+        color=color,
+        reports=reports,
+    )
     if result.interrupted:
         err("interrupted: the report lists what finished; run apply again to converge")
         return EXIT_INTERRUPTED
@@ -265,7 +435,6 @@ def apply(manifest: Path, quiet: bool, verbose: bool, debug: bool, color: bool |
         err(f"error: {result.failed} change(s) failed; see above")
         return EXIT_ERROR
     return EXIT_OK
-
 
 
 def _register_subcommands() -> None:

@@ -14,27 +14,71 @@ from secretsync.errors import EXIT_OK, ConfigError
 
 @click.command("import", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--repo", required=True, metavar="ORG/REPO|ID", help="The repository to read.")
-@click.option("--group", "groups", multiple=True, default=("default",), show_default=True, help="Secret groups to read; repeatable (the API cannot list groups).")
-@click.option("-o", "--output", default="secretsync.yaml", show_default=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the manifest.")
-@click.option("--env-template", default="secretsync.env.example", show_default=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the variable names (no values).")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    default=("default",),
+    show_default=True,
+    help="Secret groups to read; repeatable (the API cannot list groups).",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="secretsync.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the manifest.",
+)
+@click.option(
+    "--env-template",
+    default="secretsync.env.example",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the variable names (no values).",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
-@click.option("--api-url", envvar="SOURCECRAFT_API_URL", metavar="URL", help="API base URL. [env: SOURCECRAFT_API_URL]")
-@click.option("--token-env", default="SOURCECRAFT_TOKEN", show_default=True, help="Variable holding the token.")
+@click.option(
+    "--api-url",
+    envvar="SOURCECRAFT_API_URL",
+    metavar="URL",
+    help="API base URL. [env: SOURCECRAFT_API_URL]",
+)
+@click.option(
+    "--token-env",
+    default="SOURCECRAFT_TOKEN",
+    show_default=True,
+    help="Variable holding the token.",
+)
 @click.option("-v", "--verbose", is_flag=True)
 @click.option("--debug", is_flag=True)
-def import_command(repo: str, groups: tuple[str, ...], output: Path, env_template: Path,
-                   force: bool, api_url: str | None, token_env: str, verbose: bool,
-                   debug: bool) -> int:
+def import_command(
+    repo: str,
+    groups: tuple[str, ...],
+    output: Path,
+    env_template: Path,
+    force: bool,
+    api_url: str | None,
+    token_env: str,
+    verbose: bool,
+    debug: bool,
+) -> int:
     """Write a starting manifest for secrets that already exist (key names only, no values).
 
     \b
     Examples:
       secretsync import --repo acme/backend
-      secretsync import --repo acme/backend --group default --group production -o infra/secretsync.yaml
+      secretsync import --repo acme/backend --group default --group production \
+          -o infra/secretsync.yaml
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.endpoint import choose_api_url
-    from secretsync.importer import fetch_existing, render_env_template, render_manifest
+    from secretsync.importer import (
+        ImportedRepo,
+        fetch_existing,
+        render_env_template,
+        render_manifest,
+    )
     from secretsync.pipeline import read_token
     from secretsync.planfile import write_atomically
     from secretsync.remote import SourceCraftClient, build_http_client
@@ -46,9 +90,11 @@ def import_command(repo: str, groups: tuple[str, ...], output: Path, env_templat
     token = read_token(token_env, os.environ)
     REDACT.add([token])
 
-    async def go():  # type: ignore[no-untyped-def]
+    async def go() -> ImportedRepo:
         async with build_http_client(parallelism=4) as http:
-            client = SourceCraftClient(http, base_url=url, token=token, token_env=token_env, parallelism=4)
+            client = SourceCraftClient(
+                http, base_url=url, token=token, token_env=token_env, parallelism=4
+            )
             return await fetch_existing(client, repo, groups)
 
     imported = asyncio.run(go())

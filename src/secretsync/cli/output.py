@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
-from secretsync.redact import Redactor, RedactingFilter
+from secretsync.redact import RedactingFilter, Redactor
 
 REDACT = Redactor()
 
@@ -53,7 +53,7 @@ class Progress:
         self.total = total
         self.done = 0
         self.enabled = enabled and total > 0 and sys.stderr.isatty()
-        self._bar: click.progressbar[int] | None = None
+        self._bar: Any = None  # click's ProgressBar; its class is not public API
         if self.enabled:
             self._bar = click.progressbar(
                 length=total, label="applying", file=sys.stderr, show_pos=True, show_eta=True
