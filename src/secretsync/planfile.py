@@ -120,13 +120,14 @@ class SavedPlan:
             differences.append(f"API URL was {reviewed['api_url']}, now {now['api_url']}")
         if reviewed["targets"] != now["targets"]:
             differences.append("the set of repositories and groups differs")
+        names = {t[1]: t[0] for t in [*reviewed["targets"], *now["targets"]]}
         old = {tuple(c[:3]): c for c in reviewed["changes"]}
         new = {tuple(c[:3]): c for c in now["changes"]}
         for where in sorted(old.keys() | new.keys()):
             before, after = old.get(where), new.get(where)
             if before == after:
                 continue
-            label = f"{where[0]} · {where[1]} · {where[2]}"
+            label = f"{names.get(where[0], where[0])} · {where[1]} · {where[2]}"
             was = f"{before[3]} from {before[4]}" if before else "absent"
             now_ = f"{after[3]} from {after[4]}" if after else "absent"
             differences.append(f"{label}: reviewed {was}, now {now_}")

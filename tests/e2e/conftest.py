@@ -121,6 +121,17 @@ class Workspace:
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
+    def spawn(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "secretsync", *args],
+            cwd=self.root,
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+
     def report(self, name: str) -> dict[str, Any]:
         return json.loads((self.root / name).read_text())
 
