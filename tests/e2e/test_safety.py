@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+
 import pytest
 
 from tests.e2e.conftest import Workspace, wait_until
