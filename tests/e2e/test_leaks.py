@@ -8,7 +8,6 @@ import base64
 import json
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -91,7 +90,7 @@ FORCED_INTERNAL_ERROR = (
 )
 
 
-def test_no_secret_in_any_output_of_any_command(leaky, tmp_path: Path):
+def test_no_secret_in_any_output_of_any_command(leaky):
     ws, emulator = leaky
     runs = []
     for fmt in ("text", "json", "markdown"):
@@ -151,3 +150,5 @@ def test_no_secret_in_any_output_of_any_command(leaky, tmp_path: Path):
     assert leaked == []
     # and the runs really did things: changes planned, one applied, one failed
     assert "FAILS" in haystack and "+ PEM" in haystack
+    stored = emulator.secrets("acme/app")
+    assert stored["PEM"] == FILE_VALUE and "FAILS" not in stored
