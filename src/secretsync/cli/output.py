@@ -25,7 +25,9 @@ def wants_color(stream: TextIO, choice: bool | None) -> bool:
 
 def out(text: str) -> None:
     """The report on stdout (built without values, so no masking pass is needed)."""
-    click.echo(text, nl=False)
+    # color=True: click would strip our escapes off a pipe even under --color; the text holds
+    # escapes only when wants_color() said so.
+    click.echo(text, nl=False, color=True)
 
 
 def err(text: str) -> None:
