@@ -151,3 +151,4 @@ def test_import_writes_a_manifest_of_names_and_no_values(org):
     assert (
         ws.run("import", "--repo", "acme/existing", "-o", "imported.yaml").code == 1
     )  # no clobber
+    assert emulator.writes() == []  # import and plan only read
