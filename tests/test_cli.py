@@ -133,7 +133,8 @@ def test_version_does_not_import_the_heavy_modules(tmp_path):
     code = (
         "import sys\n"
         "from secretsync.cli import main\n"
-        "heavy = [m for m in ('httpx', 'ruamel.yaml', 'jsonschema', 'dotenv') if m in sys.modules]\n"
+        "names = ('httpx', 'ruamel.yaml', 'jsonschema', 'dotenv')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
