@@ -185,11 +185,20 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
-def _change_line(change: Change, color: bool, tail: str = "") -> str:
+def _change_line(change: Change, color: bool, widths: tuple[int, int], tail: str = "") -> str:
     symbol = _paint(change.action.symbol, _COLORS[change.action], color)
     source = change.source or "not in the manifest"
-    line = f"  {symbol} {change.key:<28} {source}"
-    return line + (f"  {tail}" if tail else "")
+    if not tail:
+        return f"  {symbol} {change.key:<{widths[0]}}  {source}"
+    return f"  {symbol} {change.key:<{widths[0]}}  {source:<{widths[1]}}  {tail}"
+
+
+def _widths(changes: list[Change]) -> tuple[int, int]:
+    """Column widths for key and source, so results line up (capped: one odd name must not
+    push every line off the screen)."""
+    keys = [len(c.key) for c in changes] or [0]
+    sources = [len(c.source or "") for c in changes] or [0]
+    return min(max(keys), 40), min(max(sources), 60)
 
 
 def render_text(
@@ -203,6 +212,7 @@ def render_text(
     """Terraform-style listing; unchanged keys only with verbose; deletions listed apart."""
     lines: list[str] = []
     pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
+    widths = _widths([c for c in plan.changes if c.action is not Action.DELETE])
     for target in plan.targets:
         rows = [(c, o) for c, o in pairs if c.repo_id == target.repo_id and c.group == target.group]
         shown = [
@@ -219,7 +229,7 @@ def render_text(
             continue
         lines.append(heading)
         for change, outcome in shown:
-            lines.append(_change_line(change, color, _result_tail(change, outcome)))
+            lines.append(_change_line(change, color, widths, _result_tail(change, outcome)))
         if unchanged and not verbose:
             lines.append(f"    ({unchanged} unchanged)")
     deletions = [(c, o) for c, o in pairs if c.action is Action.DELETE]
