@@ -102,4 +102,19 @@ def test_markdown_totals_first_deletions_called_out_one_section_per_repo():
     assert lines[2].startswith("**1** to create, **1** to update, **1** to delete, 1 unchanged")
     assert "> [!WARNING]" in md and "`OLD`" in md
     assert md.count("<details") == 1  # one repository
-    assert "env:A\\_SRC" in md
+    assert "`env:A_SRC`" in md
+
+
+def test_markdown_cells_survive_pipes_and_backticks():
+    from secretsync.report import _code
+
+    assert _code("file:a|b.txt") == "`file:a\\|b.txt`"
+    assert _code("file:we`ird") == "`` file:we`ird ``"
+
+
+def test_markdown_collapses_sections_when_many_repos_change():
+    many = [change("K", Action.CREATE, t=target(f"acme/r{i}"), value="v") for i in range(11)]
+    md = render_markdown("plan", plan_of(*many))
+    assert md.count("<details>") == 11 and "<details open>" not in md
+    few = render_markdown("plan", plan_of(*many[:3]))
+    assert few.count("<details open>") == 3

@@ -122,10 +122,13 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
     if plan.warnings:
         lines.append("")
     pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
+    repos_with_changes = len(_unique(c.repo for c in plan.changes if c.action.writes))
     for repo in _unique(c.repo for c in plan.changes):
         rows = [(c, o) for c, o in pairs if c.repo == repo]
         n_pending = sum(1 for c, _ in rows if c.action.writes)
-        opened = " open" if n_pending else ""
+        # Open the sections with changes, unless there are so many that the comment turns
+        # into a wall: then totals and deletions above carry the review.
+        opened = " open" if n_pending and repos_with_changes <= _OPEN_SECTIONS else ""
         lines.append(
             f"<details{opened}><summary><code>{_md(repo)}</code>: {n_pending} change(s)"
             f", {len(rows) - n_pending} other</summary>"
@@ -138,7 +141,7 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
             rule += "---|"
         lines += [header, rule]
         for change, outcome in rows:
-            source = _md(change.source) if change.source else "not in manifest"
+            source = _code(change.source) if change.source else "not in manifest"
             row = (
                 f"| {change.action.symbol.strip() or '='} | {_md(change.group)} | "
                 f"`{change.key}` | {_MD_VERB[change.action]} | {source} |"
@@ -151,6 +154,16 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         lines.append("Nothing is managed by this manifest (or the selection matched nothing).")
     lines.append(f"<sub>secretsync {__version__} · values are never shown</sub>")
     return "\n".join(lines) + "\n"
+
+
+_OPEN_SECTIONS = 10
+
+
+def _code(text: str) -> str:
+    """A code span that survives any content inside a table cell."""
+    text = text.replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
 def _unique(items: Iterable[str]) -> list[str]:
