@@ -212,3 +212,20 @@ def test_bad_flag_is_64_never_2(job):
     assert ws.run("plan", "--no-such-flag").code == 64
     assert ws.run("apply", "--report", "x.txt").code == 64
     assert ws.run("plan", "--parallelism", "0").code == 64
+
+
+def test_results_are_identical_whatever_the_parallelism(workspace: Workspace, launch):
+    reports = []
+    for parallelism in ("1", "16"):
+        emulator = launch(SEED, "--op-delay-ms", "30")
+        workspace.write("secretsync.yaml", MANIFEST)
+        workspace.write("app.env", "FEATURE=on-flag-5\n")
+        workspace.write("tls.key", TLS)
+        workspace.env.update(VALUES, SOURCECRAFT_API_URL=emulator.url)
+        result = workspace.run("apply", "--parallelism", parallelism, "--report", "r.json")
+        assert result.code == 0, result.stderr
+        report = workspace.report("r.json")
+        for change in report["changes"]:
+            change["operation_id"] = bool(change["operation_id"])  # ids differ run to run
+        reports.append((result.stdout, report))
+    assert reports[0] == reports[1]
