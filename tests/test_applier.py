@@ -8,8 +8,6 @@ SourceCraft from one async pytest-httpx callback: each write starts an operation
 
 import asyncio
 import base64
-import random
-import selectors
 from dataclasses import dataclass, field
 
 import httpx
@@ -18,44 +16,13 @@ import pytest
 from secretsync.applier import PollPolicy, apply_plan
 from secretsync.models import Action, ApplyResult, Change, Plan, Secret
 from secretsync.remote import SourceCraftClient
+from tests.virtual_time import HalfRandom, VirtualLoop, now
 
 BASE = "https://api.example.test"
 TOKEN = "tok-0123456789abcdef"
 
 
 # ---------------------------------------------------------------------------- harness
-
-
-class _VirtualSelector(selectors.DefaultSelector):
-    def __init__(self, loop):
-        super().__init__()
-        self._loop = loop
-
-    def select(self, timeout=None):
-        if timeout is None:
-            raise RuntimeError("deadlock: every task is waiting and no timer is set")
-        self._loop.now += timeout  # nothing is ready: jump to the next timer
-        if self._loop.now > 24 * 3600:
-            raise RuntimeError("virtual time ran past a day: something waits forever")
-        return super().select(0)
-
-
-class VirtualLoop(asyncio.SelectorEventLoop):
-    def __init__(self):
-        self.now = 0.0
-        super().__init__(selector=_VirtualSelector(self))
-
-    def time(self):
-        return self.now
-
-
-def now():
-    return asyncio.get_running_loop().time()
-
-
-class HalfRandom(random.Random):
-    def random(self):
-        return 0.5
 
 
 def change(key, action=Action.CREATE, *, repo_id="r1", group="default", value=b"v"):

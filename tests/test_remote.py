@@ -8,8 +8,6 @@ waits are exact and take no real time. The client gets that clock and `asyncio.s
 import asyncio
 import base64
 import logging
-import random
-import selectors
 
 import httpx
 import pytest
@@ -23,6 +21,7 @@ from secretsync.remote import (
     build_http_client,
 )
 from secretsync.throttle import AdaptiveLimiter
+from tests.virtual_time import HalfRandom, now, run
 
 BASE = "https://api.example.test/api/v1"  # a path prefix, to prove joins keep it
 TOKEN = "tok-0123456789abcdef"
@@ -32,45 +31,6 @@ OP = {"operation_id": "op-1", "status": "scheduled", "status_url": None}
 
 
 # ---------------------------------------------------------------------------- harness
-
-
-class _VirtualSelector(selectors.DefaultSelector):
-    def __init__(self, loop):
-        super().__init__()
-        self._loop = loop
-
-    def select(self, timeout=None):
-        if timeout is None:
-            raise RuntimeError("deadlock: every task is waiting and no timer is set")
-        self._loop.now += timeout  # nothing is ready: jump to the next timer
-        if self._loop.now > 24 * 3600:
-            raise RuntimeError("virtual time ran past a day: something waits forever")
-        return super().select(0)
-
-
-class VirtualLoop(asyncio.SelectorEventLoop):
-    def __init__(self):
-        self.now = 0.0
-        super().__init__(selector=_VirtualSelector(self))
-
-    def time(self):
-        return self.now
-
-
-def run(coro):
-    with asyncio.Runner(loop_factory=VirtualLoop) as runner:
-        return runner.run(coro)
-
-
-def now():
-    return asyncio.get_running_loop().time()
-
-
-class HalfRandom(random.Random):
-    """Full jitter at exactly half the ceiling: 0.125, 0.25, 0.5, ... with the defaults."""
-
-    def random(self):
-        return 0.5
 
 
 def call(fn, **options):
