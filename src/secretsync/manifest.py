@@ -39,13 +39,22 @@ _SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "d
 def load_manifest(path: Path) -> Manifest:
     file = str(path)
     text = _read_text(path, file)
-    doc, problems = read_yaml(text, file)
-    if doc is not None:
-        problems += schema_problems(doc, file)
-        problems += _rule_problems(doc, file)
+    doc, problems = _check(text, file, fast=True)
+    if problems and doc is not None and not doc.exact:
+        # Shown problems point where ruamel's pure parser puts things (libyaml places empty
+        # values elsewhere); reading twice costs only when there is something to fix.
+        doc, problems = _check(text, file, fast=False)
     if problems or doc is None:
         raise ManifestError(capped(_in_order(problems), file))
     return _Builder(doc, path).manifest()
+
+
+def _check(text: str, file: str, *, fast: bool) -> tuple[Document | None, list[Problem]]:
+    doc, problems = read_yaml(text, file, fast=fast)
+    if doc is not None:
+        problems += schema_problems(doc, file)
+        problems += _rule_problems(doc, file)
+    return doc, problems
 
 
 def _read_text(path: Path, file: str) -> str:

@@ -1,21 +1,28 @@
 """Read one YAML document into plain data plus the 1-based position of every node.
 
-Two passes over hostile text. First the event stream (cheap, never builds anything) refuses
-what a reviewed manifest has no use for and what makes loaders blow up: anchors and aliases
-(alias bombs), explicit tags, merge keys, several documents, deep nesting; it also reports
-every duplicate key, where the loader would stop at the first. Only then ruamel's round-trip
-loader builds the data, and its `.lc` positions are copied next to the plain values.
+One pass over the parser's events builds the plain data and the positions together, and
+refuses what a reviewed manifest has no use for and what makes loaders blow up: anchors and
+aliases (alias bombs), explicit tags, merge keys, several documents, deep nesting; it reports
+every duplicate key, not only the first. Nothing is ever composed into a node graph.
+
+The events come from libyaml (ruamel.yaml.clib) when it is installed: ~25x faster than
+ruamel's pure-Python parser. The two word syntax errors differently, so when libyaml refuses
+the text it is read again with the pure parser, whose messages and positions are the ones
+users see. Without the C extension the pure parser does everything, only slower.
+
+Plain scalars are typed by ruamel's own YAML 1.2 resolver and built by its round-trip
+constructor, so `prune: yes` stays a string and `2001-02-30` cannot be read, as before.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -27,6 +34,8 @@ from ruamel.yaml.events import (
     ScalarEvent,
     SequenceStartEvent,
 )
+from ruamel.yaml.main import CParser  # type: ignore[attr-defined]  # None without the C extension
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
 from secretsync.errors import Problem
@@ -35,15 +44,22 @@ from secretsync.names import MAX_PROBLEMS, NodePath, key_path, type_name
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
-# ruamel's scanner is quadratic in the depth of flow collections (`[[[[...`): 8000 brackets
-# take half a minute. Counting brackets first is crude (it also counts brackets inside quoted
-# strings) but no real manifest nests anywhere near this deep.
+# Scanners are quadratic in the depth of flow collections (`[[[[...`): 8000 brackets take
+# half a minute in ruamel's. Counting brackets first is crude (it also counts brackets inside
+# quoted strings) but no real manifest nests anywhere near this deep.
 MAX_FLOW_BRACKETS = 64
 
 Pos = tuple[int, int]
 
 _ALIAS_HINT = "anchors and aliases (&name, *name) are not supported; use top-level 'sets:' to reuse"
-_NUMBERISH = re.compile(r"^[-+.0-9]")
+_VALUE_TAG = "tag:yaml.org,2002:value"  # a plain `=`: ruamel reads it as a string when a key
+_UNREADABLE = "this value cannot be read; quote it"
+# libyaml takes these as line breaks (so its lines differ) and accepts tabs where ruamel's
+# parser refuses them: such text goes to the pure parser only.
+_LIBYAML_DIFFERS = re.compile("[\t\x85\u2028\u2029]")
+
+# None when ruamel.yaml.clib is not installed; a test sets it to None to cover that path.
+_c_parser: Any = CParser
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +67,9 @@ class Document:
     data: object
     value_pos: dict[NodePath, Pos] = field(default_factory=dict)
     key_pos: dict[NodePath, Pos] = field(default_factory=dict)
+    # False when libyaml placed the nodes: right for every node a valid manifest can hold,
+    # but not always for the empty values and odd layouts that come with problems.
+    exact: bool = True
 
     def pos(self, path: NodePath) -> Pos:
         """Where the value at `path` starts (or its nearest known ancestor)."""
@@ -79,30 +98,57 @@ class _Problems:
         return len(self.items) > MAX_PROBLEMS  # one more than shown, so the cap is announced
 
 
-def read_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+class _LibyamlRefused(Exception):
+    """Internal: libyaml stopped on the text; the pure parser reads it again."""
+
+
+def read_yaml(text: str, file: str, *, fast: bool = True) -> tuple[Document | None, list[Problem]]:
+    """`fast`: use libyaml if it is installed; a Document it gives has `exact` False, and any
+    problem found in it should be looked for again with fast=False, for the exact places."""
     problems = _Problems(file)
     _check_brackets(text, problems)
-    numberish: list[tuple[NodePath, Pos, str]] = []
-    if not problems.items:
-        _check_events(text, problems, numberish)
     if problems.items:
         return None, problems.items
+    if fast and _c_parser is not None and not _LIBYAML_DIFFERS.search(text):
+        try:
+            doc, found = _Walk(file).read(_c_events(text))
+        except _LibyamlRefused:
+            log.debug("libyaml refused the manifest; reading it again with the pure parser")
+        else:
+            if doc is not None and not found:
+                return replace(doc, exact=False), []
+    return _Walk(file).read(_pure_events(text, problems), problems)
+
+
+def _c_events(text: str) -> Iterator[Event]:
+    parser = _c_parser(text)
     try:
-        data = YAML(typ="rt").load(text)
-    except YAMLError as err:
-        problems.add(*_yaml_error_place(err, text), _yaml_error_message(err))
-        return None, problems.items
-    except (ValueError, OverflowError, TypeError) as err:
-        # A plain scalar the resolver typed but could not build (2001-02-30, a 5000-digit int).
-        problems.add(*_bad_scalar_place(numberish), "this value cannot be read; quote it")
-        log.debug("YAML value construction failed: %s", type(err).__name__)
-        return None, problems.items
-    if data is None:
-        problems.add((1, 1), (), "the manifest is empty")
-        return None, problems.items
-    doc = Document(data=None, value_pos={(): _root_pos(data)})
-    plain = _plain(data, (), doc, problems)
-    return Document(data=plain, value_pos=doc.value_pos, key_pos=doc.key_pos), problems.items
+        while True:
+            try:
+                event = parser.get_event()
+            except (YAMLError, ValueError) as err:
+                raise _LibyamlRefused from err
+            if event is None:
+                return
+            if isinstance(event, DocumentStartEvent) and (event.version or event.tags):
+                # libyaml marks the directive, ruamel the `---`; rare enough to read twice.
+                raise _LibyamlRefused
+            yield event
+    finally:
+        parser.dispose()
+
+
+def _pure_events(text: str, problems: _Problems) -> Iterator[Event]:
+    stream = iter(YAML(typ="rt", pure=True).parse(text))
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration:
+            return
+        except YAMLError as err:
+            problems.add(*_yaml_error_place(err, text), _yaml_error_message(err))
+            return
+        yield event
 
 
 def _check_brackets(text: str, problems: _Problems) -> None:
@@ -120,146 +166,220 @@ def _check_brackets(text: str, problems: _Problems) -> None:
 class _Frame:
     path: NodePath
     is_map: bool
+    box: dict[str, object] | list[object] | None  # None: not kept (under a non-string key)
     expect_key: bool = True
-    key: str | int = 0
-    seen: dict[str, int] = field(default_factory=dict)
+    key: str | int = 0  # a mapping's current key, a sequence's next index
+    keep: bool = True  # whether the current entry is kept
+    seen: dict[str, int] = field(default_factory=dict)  # key as written -> its line
+    typed: dict[object, None] = field(default_factory=dict)  # keys that are not strings
+    duplicate: Pos | None = None  # of the current key: reported once its value is built
 
 
-def _events(text: str, problems: _Problems) -> Iterator[Event]:
-    stream = iter(YAML(typ="rt").parse(text))
-    while True:
-        try:
-            event = next(stream)
-        except StopIteration:
-            return
-        except YAMLError as err:
-            problems.add(*_yaml_error_place(err, text), _yaml_error_message(err))
-            return
-        yield event
+class _Walk:
+    """Events -> plain data, positions and problems, in three tiers as a two-pass reader had:
+    refusals of the event stream first (all of them); else the first value that cannot be built;
+    else the data, with keys that are not strings reported and left out."""
 
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.doc = Document(data=None, value_pos={(): (1, 1)})
+        self.stack: list[_Frame] = []
+        self.root: object = None
+        self.documents = 0
+        self.fatal: Problem | None = None
+        self.key_problems = _Problems(file)
+        self.construct: Callable[..., object] | None = None
 
-def _check_events(
-    text: str, problems: _Problems, numberish: list[tuple[NodePath, Pos, str]]
-) -> None:
-    stack: list[_Frame] = []
-    documents = 0
-    for event in _events(text, problems):
-        if problems.full:
-            return
+    def read(
+        self, events: Iterator[Event], problems: _Problems | None = None
+    ) -> tuple[Document | None, list[Problem]]:
+        self.problems = problems if problems is not None else _Problems(self.file)
+        for event in events:
+            if self.problems.full or not self.step(event):
+                break
+        if self.problems.items:
+            return None, self.problems.items
+        if self.fatal is not None:
+            return None, [self.fatal]
+        if self.root is None:
+            return None, [Problem(file=self.file, line=1, col=1, message="the manifest is empty")]
+        doc = Document(data=self.root, value_pos=self.doc.value_pos, key_pos=self.doc.key_pos)
+        return doc, self.key_problems.items
+
+    def step(self, event: Event) -> bool:
+        """Take one event; False to stop reading."""
         pos = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, CollectionEndEvent):
+            self.stack.pop()
+            self.value_done(self.stack[-1] if self.stack else None)
+            return True
         if isinstance(event, DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                problems.add(pos, (), "only one YAML document is allowed (remove '---')")
-                return
+            self.documents += 1
+            if self.documents > 1:
+                self.problems.add(pos, (), "only one YAML document is allowed (remove '---')")
+                return False
             if event.tags or event.version not in (None, (1, 2)):
-                problems.add(
+                self.problems.add(
                     pos, (), "YAML directives (%YAML other than 1.2, %TAG) are not supported"
                 )
-            continue
-        if isinstance(event, CollectionEndEvent):
-            stack.pop()
-            continue
+            return True
         if not isinstance(event, NodeEvent):
-            continue
-        path = _node_path(stack, event, pos, problems)
+            return True
+        parent = self.stack[-1] if self.stack else None
+        collection = isinstance(event, (MappingStartEvent, SequenceStartEvent))
+        value: object = None
+        if parent is not None and parent.is_map and parent.expect_key:
+            path, keep = self.key(parent, event, pos)  # never kept as a value
+        else:
+            path, keep = self.place(parent, pos, collection)
+            if isinstance(event, ScalarEvent):
+                value = self.scalar(event, pos, path)
         if isinstance(event, AliasEvent) or event.anchor is not None:
-            problems.add(pos, path, _ALIAS_HINT)
+            self.problems.add(pos, path, _ALIAS_HINT)
         if getattr(event, "tag", None) is not None:
-            problems.add(pos, path, "explicit YAML tags (!tag) are not supported")
-        if _is_numberish(event):
-            numberish.append((path, pos, str(getattr(event, "value", ""))))
-        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
-            if len(stack) >= MAX_DEPTH:
-                problems.add(pos, path, f"nested too deeply (over {MAX_DEPTH} levels)")
-                return
-            stack.append(_Frame(path=path, is_map=isinstance(event, MappingStartEvent)))
+            self.problems.add(pos, path, "explicit YAML tags (!tag) are not supported")
+        if collection:
+            if len(self.stack) >= MAX_DEPTH:
+                self.problems.add(pos, path, f"nested too deeply (over {MAX_DEPTH} levels)")
+                return False
+            is_map = isinstance(event, MappingStartEvent)
+            box: dict[str, object] | list[object] | None = None
+            if keep:
+                value = box = {} if is_map else []
+            self.stack.append(_Frame(path=path, is_map=is_map, box=box))
+        if keep:
+            self.attach(parent, value)
+        if parent is not None and parent.is_map:
+            parent.expect_key = not parent.expect_key
+        if not collection:
+            self.value_done(parent)
+        return True
+
+    def value_done(self, parent: _Frame | None) -> None:
+        # ruamel checks a key for duplicates after building its value, as here.
+        if parent is not None and parent.expect_key and parent.duplicate is not None:
+            self.fail(parent.duplicate, (), "duplicate key")
+            parent.duplicate = None
+
+    def place(self, parent: _Frame | None, pos: Pos, collection: bool) -> tuple[NodePath, bool]:
+        """The path of a value or sequence item; records where it starts if it is kept."""
+        if parent is None:
+            # The loader knew where a root mapping or list starts, not where a root scalar does.
+            self.doc.value_pos[()] = pos if collection else (1, 1)
+            return (), True
+        if parent.is_map:
+            path, keep = (*parent.path, parent.key), parent.keep and parent.box is not None
+        else:
+            index = parent.key
+            assert isinstance(index, int)
+            parent.key = index + 1
+            path, keep = (*parent.path, index), parent.box is not None
+        if keep:
+            self.doc.value_pos[path] = pos
+        return path, keep
+
+    def attach(self, parent: _Frame | None, value: object) -> None:
+        if parent is None:
+            self.root = value
+        elif isinstance(parent.box, dict):
+            parent.box[str(parent.key)] = value
+        elif parent.box is not None:
+            parent.box.append(value)
+
+    def key(self, parent: _Frame, event: NodeEvent, pos: Pos) -> tuple[NodePath, bool]:
+        kept = parent.box is not None
+        if not isinstance(event, ScalarEvent):
+            parent.key, parent.keep = "?", False
+            if not isinstance(event, AliasEvent):
+                message = "a key must be a plain name, not a list or mapping"
+                self.problems.add(pos, parent.path, message)
+            return (*parent.path, "?"), False
+        name = event.value
+        parent.key, parent.keep = name, kept
+        if name == "<<" and not event.style:
+            message = "merge keys ('<<') are not supported; use top-level 'sets:'"
+            self.problems.add(pos, parent.path, message)
+        elif name in parent.seen:
+            first = parent.seen[name]
+            self.problems.add(pos, (*parent.path, name), f"duplicate key (first on line {first})")
+        else:
+            parent.seen[name] = pos[0]
+        key = self.scalar(event, pos, (*parent.path, name), as_key=True)
+        if not isinstance(key, str):
+            parent.keep = False
+            if key in parent.typed:  # `1` and `0x1`: the same key once built
+                parent.duplicate = pos
+            parent.typed[key] = None
+            if kept:
+                message = f"a key must be a string, not {type_name(key)}"
+                self.key_problems.add(pos, parent.path, message)
+        path: NodePath = (*parent.path, name)
+        if kept and isinstance(key, str):
+            self.doc.key_pos[path] = pos
+        return path, False
+
+    def scalar(
+        self, event: ScalarEvent, pos: Pos, path: NodePath, *, as_key: bool = False
+    ) -> object:
+        """The scalar's value as ruamel's round-trip loader builds it, as a plain type."""
+        value: str = event.value
+        if event.style == ">":
+            value = value.replace("\a", "")  # ruamel's marks of where it folded lines
+        if event.style or not event.implicit[0] or value[:1] not in _TYPED_FIRST:
+            return value
+        if self.problems.items or self.fatal is not None:
+            return value  # only the refusals will be shown: skip the work
+        tag = _resolve(value)
+        if tag == _STR_TAG or (as_key and tag == _VALUE_TAG):
+            return value
+        if self.construct is None:
+            self.construct = YAML(typ="rt", pure=True).constructor.construct_object
+        node = ScalarNode(tag, value, event.start_mark, event.end_mark)
+        try:
+            built = self.construct(node, deep=True)
+        except (ValueError, OverflowError, TypeError, IndexError) as err:
+            # 2001-02-30, a 5000-digit int, `0x_` (which ruamel itself trips over).
+            log.debug("YAML value construction failed: %s", type(err).__name__)
+            self.fail(pos, path, _UNREADABLE)
+            return value
+        except YAMLError as err:
+            place, _ = _yaml_error_place(err, "")
+            self.fail(place or pos, (), _yaml_error_message(err))
+            return value
+        # ruamel keeps formatting in subclasses (ScalarFloat, ScalarInt...); plain types only.
+        for plain_type in (bool, str, int, float):
+            if isinstance(built, plain_type):
+                return plain_type(built)
+        return built
+
+    def fail(self, pos: Pos, path: NodePath, message: str) -> None:
+        if self.fatal is None:
+            line, col = pos
+            self.fatal = Problem(
+                file=self.file, line=line, col=col, key_path=key_path(path), message=message
+            )
 
 
-def _is_numberish(event: NodeEvent) -> bool:
-    # Plain scalars the resolver may turn into numbers or dates, whose building can fail.
-    if not isinstance(event, ScalarEvent) or event.style is not None:
-        return False
-    return bool(_NUMBERISH.match(event.value or ""))
+def _resolver_table() -> tuple[frozenset[str] | None, Callable[[str], str]]:
+    resolver = YAML(typ="rt", pure=True).resolver
+    table = resolver.versioned_resolver  # first character -> [(tag, regexp)], for YAML 1.2
+    first = None if None in table else frozenset(table)  # None: some resolver takes any start
+
+    def resolve(value: str) -> str:
+        return str(resolver.resolve(ScalarNode, value, (True, False)))
+
+    return first, resolve
 
 
-def _node_path(stack: list[_Frame], event: NodeEvent, pos: Pos, problems: _Problems) -> NodePath:
-    if not stack:
-        return ()
-    parent = stack[-1]
-    if not parent.is_map:
-        assert isinstance(parent.key, int)
-        index = parent.key
-        parent.key = index + 1
-        return (*parent.path, index)
-    if not parent.expect_key:
-        parent.expect_key = True
-        return (*parent.path, parent.key)
-    parent.expect_key = False
-    if not isinstance(event, ScalarEvent):
-        parent.key = "?"
-        if not isinstance(event, AliasEvent):
-            problems.add(pos, parent.path, "a key must be a plain name, not a list or mapping")
-        return (*parent.path, "?")
-    name = event.value
-    parent.key = name
-    if name == "<<" and event.style is None:
-        problems.add(pos, parent.path, "merge keys ('<<') are not supported; use top-level 'sets:'")
-    elif name in parent.seen:
-        problems.add(
-            pos, (*parent.path, name), f"duplicate key (first on line {parent.seen[name]})"
-        )
-    else:
-        parent.seen[name] = pos[0]
-    return (*parent.path, name)
+class _Everything(frozenset[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
 
 
-def _plain(node: object, path: NodePath, doc: Document, problems: _Problems) -> object:
-    """Copy the loaded tree into plain dict/list/scalars, recording positions on the way."""
-    if isinstance(node, CommentedMap):
-        out: dict[str, object] = {}
-        for key in node:
-            kpos = _lc(node.lc.key, key)
-            if not isinstance(key, str):
-                problems.add(kpos, path, f"a key must be a string, not {type_name(key)}")
-                continue
-            child = (*path, key)
-            if kpos:
-                doc.key_pos[child] = kpos
-            vpos = _lc(node.lc.value, key)
-            if vpos:
-                doc.value_pos[child] = vpos
-            out[key] = _plain(node[key], child, doc, problems)
-        return out
-    if isinstance(node, CommentedSeq):
-        items: list[object] = []
-        for index, item in enumerate(node):
-            child = (*path, index)
-            ipos = _lc(node.lc.item, index)
-            if ipos:
-                doc.value_pos[child] = ipos
-            items.append(_plain(item, child, doc, problems))
-        return items
-    # ruamel keeps formatting in subclasses (ScalarFloat, ScalarInt...); plain types only here.
-    for plain_type in (bool, str, int, float):
-        if isinstance(node, plain_type):
-            return plain_type(node)
-    return node
-
-
-def _lc(lookup: object, arg: object) -> Pos | None:
-    try:
-        line, col = lookup(arg)  # type: ignore[operator]
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-    return (int(line) + 1, int(col) + 1)
-
-
-def _root_pos(data: object) -> Pos:
-    lc = getattr(data, "lc", None)
-    if lc is None or lc.line is None:
-        return (1, 1)
-    return (lc.line + 1, lc.col + 1)
+_first, _resolve = _resolver_table()
+# Plain scalars that start with any other character are strings: no resolver to ask.
+_TYPED_FIRST: frozenset[str] = _Everything() if _first is None else _first
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _yaml_error_place(err: YAMLError, text: str) -> tuple[Pos | None, NodePath]:
@@ -289,12 +409,3 @@ def _yaml_error_message(err: YAMLError) -> str:
     if len(text) > 120:
         text = text[:117] + "..."
     return f"invalid YAML: {text}" if text else "invalid YAML"
-
-
-def _bad_scalar_place(numberish: list[tuple[NodePath, Pos, str]]) -> tuple[Pos | None, NodePath]:
-    for path, pos, value in numberish:
-        try:
-            YAML(typ="rt").load(value)
-        except (ValueError, OverflowError, YAMLError):
-            return pos, path
-    return None, ()
