@@ -272,6 +272,24 @@ def test_idle_connections_past_the_keepalive_expiry_are_closed_not_reused():
     assert [s.conn for s in server.seen] == [1, 1, 2]
 
 
+def test_idle_connections_to_another_origin_count_against_max_connections():
+    async def main():
+        async with (
+            Server(answer_ok) as first,
+            Server(answer_ok) as second,
+            client(max_connections=1) as http,
+        ):
+            await http.get(f"{first.url}/a")
+            await http.get(f"{second.url}/b")  # one connection at most: first's idle one goes
+            await first.wait_for(lambda: 1 in first.client_closed)
+            await http.get(f"{first.url}/c")
+            return first, second
+
+    first, second = asyncio.run(main())
+    assert [s.conn for s in first.seen] == [1, 2]
+    assert second.accepted == 1
+
+
 # ---------------------------------------------------------------------------- failures
 
 

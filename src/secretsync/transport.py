@@ -134,6 +134,8 @@ class _Connection:
 
 
 class LeanAsyncTransport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 keep-alive for `httpx.AsyncClient(transport=...)`; see the module docstring."""
+
     def __init__(
         self,
         *,
@@ -252,15 +254,18 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
                 conn.abort()
 
     def _make_room(self) -> None:
-        # Idle connections to other origins count against the bound: close the oldest.
-        while self._idle_count and self._idle_count + self._active > self._max_connections:
-            for origin, conns in self._idle.items():
-                if conns:
-                    conns.popleft().abort()
-                    self._idle_count -= 1
-                    if not conns:
-                        del self._idle[origin]
-                    break
+        # Idle connections to other origins count against the bound: close the oldest ones.
+        excess = self._idle_count + self._active - self._max_connections
+        for origin in list(self._idle):
+            if excess <= 0:
+                return
+            conns = self._idle[origin]
+            while excess > 0 and conns:
+                conns.popleft().abort()
+                self._idle_count -= 1
+                excess -= 1
+            if not conns:
+                del self._idle[origin]
 
     async def _connect(
         self, origin: _Origin, request: httpx.Request, timeout_s: float | None
