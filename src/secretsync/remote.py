@@ -53,13 +53,27 @@ class ClientStats:
 
 
 def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.AsyncClient:
+    from secretsync.transport import LeanAsyncTransport, proxy_configured
+
+    timeout = httpx.Timeout(timeout_s)
+    headers = {"User-Agent": f"secretsync/{__version__}"}
+    if proxy_configured():
+        # Our transport speaks to origins directly; httpx's own honours HTTP(S)_PROXY,
+        # ALL_PROXY and NO_PROXY. It costs ~1.4 ms of CPU per request instead of ~0.2 ms.
+        return httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
+            timeout=timeout,
+            headers=headers,
+            http1=True,
+            http2=False,
+            verify=True,
+            follow_redirects=False,  # a redirect would carry the bearer token somewhere else
+        )
+    # HTTP/1.1 keep-alive, TLS always verified, at most `parallelism` connections.
     return httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
-        timeout=httpx.Timeout(timeout_s),
-        headers={"User-Agent": f"secretsync/{__version__}"},
-        http1=True,
-        http2=False,
-        verify=True,
+        transport=LeanAsyncTransport(max_connections=parallelism),
+        timeout=timeout,
+        headers=headers,
         follow_redirects=False,  # a redirect would carry the bearer token somewhere else
     )
 
