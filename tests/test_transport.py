@@ -534,3 +534,23 @@ def test_build_http_client_goes_through_a_proxy_from_the_environment(monkeypatch
     proxy, response = asyncio.run(main())
     assert response.status_code == 200
     assert proxy.seen[0].target == "http://api.example.test/v1/user"  # absolute form: proxied
+
+
+def test_build_http_client_keeps_no_cookies(monkeypatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+    async def planting(seen: Seen) -> Reply:
+        return ok(b"{}", "Set-Cookie: planted=1; Path=/")
+
+    async def main():
+        async with Server(planting) as server:
+            async with build_http_client(parallelism=2) as http:
+                await http.get(f"{server.url}/first")
+                await http.get(f"{server.url}/second")
+                return server, len(http.cookies.jar)
+
+    server, kept = asyncio.run(main())
+    assert kept == 0
+    assert "cookie" not in server.seen[1].headers

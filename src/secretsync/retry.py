@@ -184,7 +184,6 @@ class RetryingSender:
         method: str,
         url: httpx.URL,
         *,
-        params: Mapping[str, str] | None = None,
         body: dict[str, str] | None = None,
         accept_404: bool = False,
         hint_404: str | None = None,
@@ -207,7 +206,6 @@ class RetryingSender:
                 request = self._http.build_request(
                     method,
                     url,
-                    params=params,
                     json=body,
                     headers=self._headers,
                     timeout=policy.request_timeout_s,
