@@ -266,6 +266,33 @@ def version_case(runs: int) -> None:
     )
 
 
+def emulator_capacity() -> None:
+    """The emulator must not be the bottleneck: measure it alone first, with a plain threaded
+    standard-library client (16 keep-alive connections), at 0 ms and at the benchmark's 20 ms."""
+    script = Path(__file__).with_name("emulator_capacity.py")
+    for latency, cap in (("0", "0"), (str(LATENCY_S * 1000), str(MAX_IN_FLIGHT))):
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                "--seconds",
+                "3",
+                "--threads",
+                "16",
+                "--latency-ms",
+                latency,
+                "--max-in-flight",
+                cap,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        print(f"emulator alone: {out}")
+    ideal = MAX_IN_FLIGHT / LATENCY_S
+    print(f"  (at 20 ms and 16 in flight no client can exceed {ideal:.0f} req/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per case at parallelism 16")
@@ -277,12 +304,15 @@ def main() -> None:
         "2,000-secret and plan cases (default), or none",
     )
     parser.add_argument("--case", type=int, action="append", help="only case N (1-3); repeatable")
+    parser.add_argument("--no-capacity", action="store_true", help="skip the emulator-alone run")
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; emulator: "
         f"{LATENCY_S * 1000:.0f} ms latency, {OP_DELAY_S * 1000:.0f} ms operations, "
         f"{MAX_IN_FLIGHT} in flight"
     )
+    if not args.no_capacity:
+        emulator_capacity()
     for index, case in enumerate(CASES, start=1):
         if args.case and index not in args.case:
             continue
