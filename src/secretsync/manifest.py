@@ -96,9 +96,8 @@ def _rule_problems(doc: Document, file: str) -> list[Problem]:
     sets = data.get("sets") if isinstance(data.get("sets"), dict) else {}
     assert isinstance(sets, dict)
     seen_repos: dict[tuple[str, str], int] = {}
-    for path, value in _walk(data):
-        if isinstance(value, str) and has_control(value) and _is_path_field(path):
-            add(path, "must not contain control characters (newline, tab, NUL...)")
+    for path in _control_in_paths(data, (), in_path_field=False):
+        add(path, "must not contain control characters (newline, tab, NUL...)")
     for index, entry in _items(data.get("repos")):
         if not isinstance(entry, dict):
             continue
@@ -140,19 +139,25 @@ def _names(value: object, path: NodePath) -> Iterator[tuple[NodePath, str]]:
             yield (*path, index), item
 
 
-def _walk(value: object, path: NodePath = ()) -> Iterator[tuple[NodePath, object]]:
-    yield path, value
+_PATH_FIELDS = frozenset({"file", "dotenv", "file_roots", "match", "exclude"})
+
+
+def _control_in_paths(value: object, path: NodePath, *, in_path_field: bool) -> list[NodePath]:
+    """Paths of strings with control characters under a path-like field (whatever nests
+    between: a list of paths, or a mapping where the schema wanted a string)."""
+    if isinstance(value, str):
+        return [path] if in_path_field and has_control(value) else []
+    found: list[NodePath] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _walk(item, (*path, key))
+            if isinstance(item, (dict, list)) or key in _PATH_FIELDS:
+                child = (*path, key)
+                found += _control_in_paths(item, child, in_path_field=key in _PATH_FIELDS)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _walk(item, (*path, index))
-
-
-def _is_path_field(path: NodePath) -> bool:
-    names = [part for part in path if isinstance(part, str)]
-    return bool(names) and names[-1] in ("file", "dotenv", "file_roots", "match", "exclude")
+            if isinstance(item, (dict, list, str)):
+                found += _control_in_paths(item, (*path, index), in_path_field=in_path_field)
+    return found
 
 
 # ---------------------------------------------------------------------------- records

@@ -8,6 +8,7 @@ explanations are what a user reads instead of a regular expression.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 from typing import Final
@@ -78,11 +79,17 @@ def key_path(path: NodePath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _PLAIN_SEGMENT.fullmatch(part):
-            out += f".{part}" if out else part
+        elif out:
+            out += _segment(part)
         else:
-            out += f"[{quote(part)}]"
+            out = _segment(part).removeprefix(".")
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment(name: str) -> str:
+    # A manifest repeats a few names thousands of times (groups, secrets, dotenv).
+    return f".{name}" if _PLAIN_SEGMENT.fullmatch(name) else f"[{quote(name)}]"
 
 
 MAX_PROBLEMS: Final = 100

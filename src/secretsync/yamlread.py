@@ -93,10 +93,6 @@ class _Problems:
             Problem(file=self.file, line=line, col=col, key_path=key_path(path), message=message)
         )
 
-    @property
-    def full(self) -> bool:
-        return len(self.items) > MAX_PROBLEMS  # one more than shown, so the cap is announced
-
 
 class _LibyamlRefused(Exception):
     """Internal: libyaml stopped on the text; the pure parser reads it again."""
@@ -194,8 +190,9 @@ class _Walk:
         self, events: Iterator[Event], problems: _Problems | None = None
     ) -> tuple[Document | None, list[Problem]]:
         self.problems = problems if problems is not None else _Problems(self.file)
+        items, step = self.problems.items, self.step
         for event in events:
-            if self.problems.full or not self.step(event):
+            if len(items) > MAX_PROBLEMS or not step(event):  # one more than shown: capped
                 break
         if self.problems.items:
             return None, self.problems.items
@@ -207,26 +204,25 @@ class _Walk:
         return doc, self.key_problems.items
 
     def step(self, event: Event) -> bool:
-        """Take one event; False to stop reading."""
-        pos = (event.start_mark.line + 1, event.start_mark.column + 1)
-        if isinstance(event, CollectionEndEvent):
+        """Take one event; False to stop reading. (Most are scalars: they go first.)"""
+        if isinstance(event, ScalarEvent):
+            collection = False
+        elif isinstance(event, CollectionEndEvent):
             self.stack.pop()
-            self.value_done(self.stack[-1] if self.stack else None)
+            if self.stack:
+                self.value_done(self.stack[-1])
             return True
-        if isinstance(event, DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                self.problems.add(pos, (), "only one YAML document is allowed (remove '---')")
-                return False
-            if event.tags or event.version not in (None, (1, 2)):
-                self.problems.add(
-                    pos, (), "YAML directives (%YAML other than 1.2, %TAG) are not supported"
-                )
-            return True
-        if not isinstance(event, NodeEvent):
-            return True
+        elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            collection = True
+        elif isinstance(event, DocumentStartEvent):
+            return self.document(event)
+        elif not isinstance(event, AliasEvent):
+            return True  # stream start and end, document end
+        else:
+            collection = False
+        mark = event.start_mark
+        pos = (mark.line + 1, mark.column + 1)
         parent = self.stack[-1] if self.stack else None
-        collection = isinstance(event, (MappingStartEvent, SequenceStartEvent))
         value: object = None
         if parent is not None and parent.is_map and parent.expect_key:
             path, keep = self.key(parent, event, pos)  # never kept as a value
@@ -234,7 +230,7 @@ class _Walk:
             path, keep = self.place(parent, pos, collection)
             if isinstance(event, ScalarEvent):
                 value = self.scalar(event, pos, path)
-        if isinstance(event, AliasEvent) or event.anchor is not None:
+        if event.anchor is not None or isinstance(event, AliasEvent):
             self.problems.add(pos, path, _ALIAS_HINT)
         if getattr(event, "tag", None) is not None:
             self.problems.add(pos, path, "explicit YAML tags (!tag) are not supported")
@@ -251,13 +247,24 @@ class _Walk:
             self.attach(parent, value)
         if parent is not None and parent.is_map:
             parent.expect_key = not parent.expect_key
-        if not collection:
-            self.value_done(parent)
+            if not collection:
+                self.value_done(parent)
         return True
 
-    def value_done(self, parent: _Frame | None) -> None:
+    def document(self, event: DocumentStartEvent) -> bool:
+        pos = (event.start_mark.line + 1, event.start_mark.column + 1)
+        self.documents += 1
+        if self.documents > 1:
+            self.problems.add(pos, (), "only one YAML document is allowed (remove '---')")
+            return False
+        if event.tags or event.version not in (None, (1, 2)):
+            message = "YAML directives (%YAML other than 1.2, %TAG) are not supported"
+            self.problems.add(pos, (), message)
+        return True
+
+    def value_done(self, parent: _Frame) -> None:
         # ruamel checks a key for duplicates after building its value, as here.
-        if parent is not None and parent.expect_key and parent.duplicate is not None:
+        if parent.expect_key and parent.duplicate is not None:
             self.fail(parent.duplicate, (), "duplicate key")
             parent.duplicate = None
 
