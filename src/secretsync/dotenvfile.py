@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from dotenv.parser import Binding, parse_stream
 
@@ -31,18 +30,17 @@ _SIMPLE_LINE = re.compile(
 )
 _QUOTED = re.compile(rf"(?:'([^'\\]*)'|\"([^\"\\]*)\"){_WS}*(?:#.*)?", re.DOTALL)
 _INLINE_COMMENT = re.compile(r"\s+#.*")
-
-
-class EnvEntry(NamedTuple):
-    """A tuple, not a dataclass: a 1,000-file job makes 10,000 of these."""
-
-    value: str
-    line: int
+# The commonest file: `KEY=value` lines, values without whitespace or a leading quote or `#`,
+# so each value is the text after `=` as it stands.
+_PLAIN_FILE = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*=(?:[^\s'\"#]\S*)?\n)*")
 
 
 @dataclass(frozen=True, slots=True)
 class EnvFile:
-    entries: dict[str, EnvEntry] = field(default_factory=dict)
+    # Two dicts of strings and ints rather than one of records: the garbage collector does
+    # not track them, and a 1,000-file job holds 10,000 entries.
+    values: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
     # Lines whose key is not a valid secret name: a problem only where the file is used whole.
     bad_key_lines: tuple[int, ...] = ()
     problems: tuple[tuple[int, str], ...] = ()  # (line, message): the file is unusable
@@ -57,8 +55,9 @@ def parse_env(data: bytes) -> EnvFile:
         return EnvFile(problems=((line, "this line is not valid UTF-8"),))
     simple = _parse_simple(text)
     if simple is not None:
-        return EnvFile(entries=simple)
-    entries: dict[str, EnvEntry] = {}
+        return simple
+    values: dict[str, str] = {}
+    lines: dict[str, int] = {}
     bad_keys: list[int] = []
     problems: list[tuple[int, str]] = []
     for binding in parse_stream(io.StringIO(text)):
@@ -72,8 +71,10 @@ def parse_env(data: bytes) -> EnvFile:
         elif not KEY_RE.fullmatch(binding.key):
             bad_keys.append(line)
         else:
-            entries[binding.key] = EnvEntry(value=binding.value, line=line)
-    return EnvFile(entries=entries, bad_key_lines=tuple(bad_keys), problems=tuple(problems))
+            values[binding.key], lines[binding.key] = binding.value, line
+    return EnvFile(
+        values=values, lines=lines, bad_key_lines=tuple(bad_keys), problems=tuple(problems)
+    )
 
 
 def _line(binding: Binding) -> int:
@@ -83,14 +84,19 @@ def _line(binding: Binding) -> int:
     return int(original.line) + len(_NEWLINE.findall(skipped))
 
 
-def _parse_simple(text: str) -> dict[str, EnvEntry] | None:
-    """The entries of a file of simple lines, exactly as parse_stream reads them; None if any
-    line is not simple."""
+def _parse_simple(text: str) -> EnvFile | None:
+    """A file of simple lines, exactly as parse_stream reads it; None if any line is not simple."""
     if text.startswith("\ufeff"):
         return None  # parse_stream drops one more BOM; let it
-    entries: dict[str, EnvEntry] = {}
-    lines = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
-    for number, line in enumerate(lines, start=1):
+    values: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    if _PLAIN_FILE.fullmatch(text):
+        for number, line in enumerate(text.split("\n")[:-1], start=1):
+            key, _, value = line.partition("=")
+            values[key], lines[key] = value, number
+        return EnvFile(values=values, lines=lines)
+    split = text.split("\n") if "\r" not in text else _NEWLINE.split(text)
+    for number, line in enumerate(split, start=1):
         match = _SIMPLE_LINE.fullmatch(line)
         if match is None:
             if line.lstrip().startswith("#"):
@@ -108,5 +114,5 @@ def _parse_simple(text: str) -> dict[str, EnvEntry] | None:
             value = ""  # `KEY= # comment`
         else:
             value = (_INLINE_COMMENT.sub("", rest) if "#" in rest else rest).rstrip()
-        entries[key] = EnvEntry(value, number)
-    return entries
+        values[key], lines[key] = value, number
+    return EnvFile(values=values, lines=lines)
