@@ -1,0 +1,140 @@
+"""A validity check compiled from a JSON Schema: the fast "is it valid?" before jsonschema.
+
+jsonschema walks a 1,000-group manifest in ~60 ms; the compiled check, ~6 ms. Most manifests
+are valid, so jsonschema runs only to explain a failure. The compiler knows the keywords the
+manifest schema uses (type, const, properties, additionalProperties, required,
+dependentRequired, propertyNames, pattern, minLength, minItems, minProperties, items, oneOf,
+local $ref) and refuses any other (UnsupportedSchema: jsonschema then does everything).
+A "valid" from the check must never be wrong (tests compare it with jsonschema); every
+keyword is exact, so oneOf counts its branches right. An "invalid" costs only the slow path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Check = Callable[[object], bool]
+
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "$defs", "title", "description", "default", "examples"}
+)
+_TYPES: dict[str, Check] = {
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "string": lambda x: isinstance(x, str),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+    "integer": lambda x: (
+        (isinstance(x, int) and not isinstance(x, bool))
+        or (isinstance(x, float) and x.is_integer())
+    ),
+}
+
+
+class UnsupportedSchema(Exception):
+    """The schema uses a keyword the compiler does not know."""
+
+
+def compile_check(schema: dict[str, Any], regex: Callable[[str], re.Pattern[str]]) -> Check:
+    """A check of `schema`; `regex` compiles its patterns. UnsupportedSchema if it uses a
+    keyword not known here."""
+    return _Compiler(schema, regex).compile(schema)
+
+
+class _Compiler:
+    def __init__(self, root: dict[str, Any], regex: Callable[[str], re.Pattern[str]]) -> None:
+        self.regex = regex
+        self.defs: dict[str, Any] = root.get("$defs", {})
+        self.done: dict[str, Check] = {}
+
+    def compile(self, schema: Any) -> Check:
+        if not isinstance(schema, dict):
+            raise UnsupportedSchema(repr(schema)[:40])
+        checks: list[Check] = []
+        for key, value in schema.items():
+            check = None if key in _ANNOTATIONS else self.keyword(key, value, schema)
+            if check is not None:
+                checks.append(check)
+        if len(checks) == 1:
+            return checks[0]
+        return lambda x: all(check(x) for check in checks)
+
+    def ref(self, ref: Any) -> Check:
+        name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else ""
+        if name not in self.defs or "/" in name:
+            raise UnsupportedSchema(f"$ref {ref!r}")
+        if name not in self.done:
+            self.done[name] = lambda x: self.done[name](x)  # a cycle resolves on use
+            self.done[name] = self.compile(self.defs[name])
+        return self.done[name]
+
+    def keyword(self, key: str, value: Any, schema: dict[str, Any]) -> Check | None:
+        if key == "type":
+            names = [value] if isinstance(value, str) else value
+            if any(name not in _TYPES for name in names):
+                raise UnsupportedSchema(f"type {names!r}")
+            tests = [_TYPES[name] for name in names]
+            return lambda x: any(test(x) for test in tests)
+        if key == "const" and (value is None or isinstance(value, bool)):
+            return lambda x: x is value
+        if key == "const" and isinstance(value, str):
+            return lambda x: x == value
+        if key == "const" and isinstance(value, (int, float)):
+            # jsonschema's equality: 1.0 is 1, True is not.
+            return lambda x: not isinstance(x, (str, bool)) and x == value
+        if key == "properties" or (key == "additionalProperties" and "properties" not in schema):
+            return self.properties(schema)
+        if key == "additionalProperties":
+            return None  # with "properties"
+        if key == "required":
+            return lambda x: not isinstance(x, dict) or all(name in x for name in value)
+        if key == "dependentRequired":
+            pairs = list(value.items())
+            return lambda x: (
+                not isinstance(x, dict)
+                or all(all(n in x for n in needs) for name, needs in pairs if name in x)
+            )
+        if key == "propertyNames":
+            names = self.compile(value)
+            return lambda x: not isinstance(x, dict) or all(names(k) for k in x)
+        if key == "pattern":
+            search = self.regex(value).search
+            return lambda x: not isinstance(x, str) or search(x) is not None
+        if key == "minLength":
+            return lambda x: not isinstance(x, str) or len(x) >= value
+        if key == "minItems":
+            return lambda x: not isinstance(x, list) or len(x) >= value
+        if key == "minProperties":
+            return lambda x: not isinstance(x, dict) or len(x) >= value
+        if key == "items":
+            item = self.compile(value)
+            return lambda x: not isinstance(x, list) or all(item(i) for i in x)
+        if key == "oneOf":
+            branches = [self.compile(b) for b in value]
+            return lambda x: sum(1 for b in branches if b(x)) == 1
+        if key == "$ref":
+            return self.ref(value)
+        raise UnsupportedSchema(key)
+
+    def properties(self, schema: dict[str, Any]) -> Check:
+        known = {name: self.compile(sub) for name, sub in schema.get("properties", {}).items()}
+        extra_schema = schema.get("additionalProperties", True)
+        extra = None if extra_schema in (True, False) else self.compile(extra_schema)
+        closed = extra_schema is False
+
+        def check(x: object) -> bool:
+            if not isinstance(x, dict):
+                return True
+            for name, value in x.items():
+                test = known.get(name, extra)
+                if test is None:
+                    if closed:
+                        return False
+                elif not test(value):
+                    return False
+            return True
+
+        return check
