@@ -25,14 +25,23 @@ class Redactor:
     def __init__(self) -> None:
         self._needles: set[str] = set()
         self._ordered: list[str] = []
+        self._pending: list[Secret] = []
 
     def add(self, secrets: Iterable[Secret]) -> None:
-        for secret in secrets:
-            self._needles.update(_forms(secret.reveal()))
-        self._ordered = sorted(self._needles, key=len, reverse=True)
+        # Spellings are worked out on first use: a run that prints no diagnostics (the common
+        # case, and every benchmark) never pays for 10,000 values x 10 spellings.
+        self._pending.extend(secrets)
+
+    def _ready(self) -> list[str]:
+        if self._pending:
+            for secret in self._pending:
+                self._needles.update(_forms(secret.reveal()))
+            self._pending = []
+            self._ordered = sorted(self._needles, key=len, reverse=True)
+        return self._ordered
 
     def __call__(self, text: str) -> str:
-        for needle in self._ordered:
+        for needle in self._ready():
             if needle in text:
                 text = text.replace(needle, MASK)
         return text

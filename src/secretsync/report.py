@@ -6,7 +6,7 @@ Nothing here ever sees a value: reports are built from Change fields other than 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -123,8 +123,10 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         lines.append("")
     pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
     repos_with_changes = len(_unique(c.repo for c in plan.changes if c.action.writes))
-    for repo in _unique(c.repo for c in plan.changes):
-        rows = [(c, o) for c, o in pairs if c.repo == repo]
+    by_repo: dict[str, list[tuple[Change, Outcome | None]]] = defaultdict(list)
+    for change, outcome in pairs:
+        by_repo[change.repo].append((change, outcome))
+    for repo, rows in by_repo.items():
         n_pending = sum(1 for c, _ in rows if c.action.writes)
         # Open the sections with changes, unless there are so many that the comment turns
         # into a wall: then totals and deletions above carry the review.
@@ -226,8 +228,11 @@ def render_text(
     lines: list[str] = []
     pairs = list(zip(plan.changes, outcomes_of(plan, result), strict=True))
     widths = _widths([c for c in plan.changes if c.action is not Action.DELETE])
+    by_target: dict[tuple[str, str], list[tuple[Change, Outcome | None]]] = defaultdict(list)
+    for change, outcome in pairs:
+        by_target[(change.repo_id, change.group)].append((change, outcome))
     for target in plan.targets:
-        rows = [(c, o) for c, o in pairs if c.repo_id == target.repo_id and c.group == target.group]
+        rows = by_target[(target.repo_id, target.group)]
         shown = [
             (c, o)
             for c, o in rows
@@ -260,7 +265,7 @@ def render_text(
         lines.append(f"warning: {len(deletions)} secret(s) will be deleted because prune is on.")
     if lines:
         lines.append("")
-    lines.append(_summary_line(command, plan, result))
+    lines.append(summary_line(command, plan, result))
     return "\n".join(lines) + "\n"
 
 
@@ -270,7 +275,7 @@ def _result_tail(change: Change, outcome: Outcome | None) -> str:
     return _outcome_words(outcome)
 
 
-def _summary_line(command: str, plan: Plan, result: ApplyResult | None) -> str:
+def summary_line(command: str, plan: Plan, result: ApplyResult | None = None) -> str:
     s = summarize(plan, result)
     scope = " (partial: " + " ".join(plan.filters) + ")" if plan.partial else ""
     if result is None:

@@ -189,10 +189,14 @@ def _emit(
     elif fmt == "markdown":
         out(report.render_markdown(command, plan, result))
     else:
-        text = report.render_text(
-            command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
-        )
-        out(text.splitlines()[-1] + "\n" if quiet else text)
+        if quiet:
+            out(report.summary_line(command, plan, result) + "\n")
+        else:
+            out(
+                report.render_text(
+                    command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
+                )
+            )
     for path in reports:
         err(f"report written to {path}")
 
