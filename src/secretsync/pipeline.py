@@ -105,68 +105,85 @@ def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> Sou
 
 
 async def compute_plan(job: Job, client: SourceCraftClient, settings: JobSettings) -> PlannedJob:
-    pairs = await resolve_targets(job, client, settings.parallelism)
-    wanted = [(t, g) for t, g in pairs if settings.selection.wants_target(t)]
-    listings = await map_bounded(
-        lambda pair: client.list_secrets(pair[0].repo_id, pair[0].group),
-        wanted,
-        settings.parallelism,
+    """Resolve every repository and list every wanted (repo, group), then plan.
+
+    Each repository is resolved and then listed by the same worker, so listings start as
+    soon as the first id is known instead of after the last one (no phase barrier).
+    """
+    selection = settings.selection
+    orgs = sorted({r.spec.org for r in job.desired if r.spec.org})
+    org_repos = dict(
+        zip(orgs, await map_bounded(client.list_org_repos, orgs, settings.parallelism), strict=True)
     )
+    units: list[tuple[DesiredRepo, RepoInfo | str]] = []
+    for repo in job.desired:
+        spec = repo.spec
+        if spec.slug:
+            units.append((repo, spec.slug))
+        elif spec.repo_id:
+            units.append((repo, RepoInfo(repo_id=spec.repo_id, slug=None)))
+        else:
+            selected = _select(org_repos[spec.org or ""], spec.match, spec.exclude)
+            units += [(repo, info) for info in selected]
+
+    async def read(unit: tuple[DesiredRepo, RepoInfo | str]) -> list[_Read]:
+        repo, address = unit
+        info = await client.get_repo(address) if isinstance(address, str) else address
+        name = info.slug or f"id:{info.repo_id}"
+        found = []
+        for group in repo.groups:
+            target = Target(repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune)
+            wanted = selection.wants_target(target)
+            listing = await client.list_secrets(info.repo_id, group.name) if wanted else None
+            found.append(_Read(repo=repo, info=info, target=target, group=group, listing=listing))
+        return found
+
+    reads = await map_bounded(read, units, settings.parallelism)
+    _refuse_repeats([found[0] for found in reads if found])
+    wanted = [(r.target, r.group) for found in reads for r in found if r.listing is not None]
     remote = {
-        (t.repo_id, t.group): RemoteGroup(target=t, secrets=listing)
-        for (t, _), listing in zip(wanted, listings, strict=True)
+        (r.target.repo_id, r.target.group): RemoteGroup(target=r.target, secrets=r.listing)
+        for found in reads
+        for r in found
+        if r.listing is not None
     }
     plan = build_plan(
-        wanted, remote, selection=settings.selection, overwrite_unknown=settings.overwrite_unknown
+        wanted, remote, selection=selection, overwrite_unknown=settings.overwrite_unknown
     )
     return PlannedJob(job=job, plan=plan, desired=tuple(wanted))
 
 
-async def resolve_targets(
-    job: Job, client: SourceCraftClient, parallelism: int
-) -> list[tuple[Target, DesiredGroup]]:
-    """Repository ids for every manifest entry (slugs resolved, org selectors expanded)."""
-    orgs = sorted({r.spec.org for r in job.desired if r.spec.org})
-    org_repos = dict(
-        zip(orgs, await map_bounded(client.list_org_repos, orgs, parallelism), strict=True)
-    )
-    slugs = [r.spec.slug for r in job.desired if r.spec.slug]
-    by_slug = dict(zip(slugs, await map_bounded(client.get_repo, slugs, parallelism), strict=True))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Read:
+    repo: DesiredRepo
+    info: RepoInfo
+    target: Target
+    group: DesiredGroup
+    listing: dict[str, Secret | None] | None  # None: not selected, not listed
 
-    pairs: list[tuple[Target, DesiredGroup]] = []
+
+def _refuse_repeats(reads: Sequence[_Read]) -> None:
+    """One manifest entry per repository: a slug and an id (or a selector) naming the same
+    repository would make two plans fight over it."""
     claimed: dict[str, str] = {}  # repo_id -> the manifest entry that manages it
     problems: list[Problem] = []
-    for repo in job.desired:
-        spec = repo.spec
-        if spec.slug:
-            infos = [by_slug[spec.slug]]
-        elif spec.repo_id:
-            infos = [RepoInfo(repo_id=spec.repo_id, slug=None)]
-        else:
-            infos = _select(org_repos[spec.org or ""], spec.match, spec.exclude)
-        for info in infos:
-            name = info.slug or f"id:{info.repo_id}"
-            if info.repo_id in claimed:
-                problems.append(
-                    Problem(
-                        file=spec.location.file,
-                        line=spec.location.line,
-                        col=spec.location.col,
-                        key_path="repos",
-                        message=f"repository {name} (id {info.repo_id}) is already managed by "
-                        f"the entry {claimed[info.repo_id]}; manage each repository once",
-                    )
+    for read in reads:
+        spec, repo_id = read.repo.spec, read.info.repo_id
+        if repo_id in claimed:
+            problems.append(
+                Problem(
+                    file=spec.location.file,
+                    line=spec.location.line,
+                    col=spec.location.col,
+                    key_path="repos",
+                    message=f"repository {read.target.repo} (id {repo_id}) is already managed "
+                    f"by the entry {claimed[repo_id]}; manage each repository once",
                 )
-                continue
-            claimed[info.repo_id] = f"{spec.label} at line {spec.location.line}"
-            for group in repo.groups:
-                target = Target(
-                    repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune
-                )
-                pairs.append((target, group))
+            )
+            continue
+        claimed[repo_id] = f"{spec.label} at line {spec.location.line}"
     if problems:
         raise ManifestError(problems)
-    return pairs
 
 
 def _select(

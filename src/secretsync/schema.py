@@ -14,10 +14,10 @@ import logging
 import re
 from collections.abc import Iterator
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 from secretsync.errors import Problem
 from secretsync.names import HELP, MAX_PROBLEMS, NodePath, key_path, quote, type_name
@@ -49,6 +49,8 @@ def manifest_schema() -> dict[str, Any]:
 def _ecma_pattern(
     validator: Any, pattern: str, instance: object, schema: object
 ) -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
     if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
         yield ValidationError("does not match the pattern")
 
@@ -62,14 +64,16 @@ def ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-_Validator = validators.extend(  # type: ignore[no-untyped-call]  # untyped in jsonschema
-    Draft202012Validator, {"pattern": _ecma_pattern}
-)
-
-
 @functools.cache
 def _validator() -> Any:
-    return _Validator(manifest_schema())
+    # jsonschema (~50 ms to import) is needed only to explain a manifest the quick check
+    # rejected, so a valid manifest never loads it.
+    from jsonschema import Draft202012Validator, validators
+
+    extended = validators.extend(  # type: ignore[no-untyped-call]  # untyped in jsonschema
+        Draft202012Validator, {"pattern": _ecma_pattern}
+    )
+    return extended(manifest_schema())
 
 
 @functools.cache

@@ -229,3 +229,18 @@ def test_results_are_identical_whatever_the_parallelism(workspace: Workspace, la
             change["operation_id"] = bool(change["operation_id"])  # ids differ run to run
         reports.append((result.stdout, report))
     assert reports[0] == reports[1]
+
+
+def test_one_repository_named_twice_is_refused_before_any_write(workspace: Workspace, launch):
+    emulator = launch(SEED)
+    workspace.write(
+        "secretsync.yaml",
+        "version: 1\nrepos:\n  - repo: acme/billing\n    groups: {default: {}}\n"
+        f"  - repo_id: {BILLING_ID}\n    groups: {{default: {{}}}}\n",
+    )
+    workspace.env["SOURCECRAFT_API_URL"] = emulator.url
+    result = workspace.run("apply")
+    assert result.code == 1
+    assert "secretsync.yaml:5:" in result.stderr
+    assert "already managed by the entry acme/billing at line 3" in result.stderr
+    assert emulator.writes() == []
