@@ -94,4 +94,5 @@ def test_plan_repr_never_shows_values():
     )
     assert "s3cr3t-value" not in repr(plan)
     assert "other-v4lue" not in repr(plan)
-    assert "Secret(***)" in repr(plan)
+    assert repr(plan) == "Plan(1 changes, 1 targets)"
+    assert "Secret(***)" in repr(plan.changes[0])

@@ -46,7 +46,7 @@ class JobSettings:
     max_deletes: int | None = 10  # None: no limit
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Job:
     """Everything known before the first request: nothing is sent unless all of it resolved."""
 
@@ -54,6 +54,9 @@ class Job:
     desired: tuple[DesiredRepo, ...]
     api_url: str
     token: Secret
+
+    def __repr__(self) -> str:
+        return f"Job({self.manifest.path}, {len(self.desired)} repository entries)"
 
     def secrets(self) -> list[Secret]:
         """Every sensitive value of this job (for output redaction)."""
@@ -64,11 +67,14 @@ class Job:
         return values
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PlannedJob:
     job: Job
     plan: Plan
     desired: tuple[tuple[Target, DesiredGroup], ...]
+
+    def __repr__(self) -> str:
+        return f"PlannedJob({self.plan!r})"
 
 
 def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
