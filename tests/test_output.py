@@ -1,0 +1,47 @@
+"""Terminal niceties: the progress bar shows only on a terminal and not with --quiet;
+colour follows --color/--no-color, NO_COLOR and the terminal."""
+
+import io
+import sys
+
+from secretsync.cli.output import Progress, wants_color
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_draws_on_a_terminal(monkeypatch):
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    bar = Progress(3, enabled=True)
+    for _ in range(3):
+        bar.step()
+    bar.close()
+    assert "applying" in screen.getvalue()
+    assert "3/3" in screen.getvalue()
+
+
+def test_no_progress_bar_off_a_terminal_or_when_quiet(monkeypatch):
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    for enabled in (True, False):
+        bar = Progress(3, enabled=enabled)
+        bar.step()
+        bar.close()
+    assert pipe.getvalue() == ""
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    Progress(3, enabled=False).close()  # --quiet
+    assert screen.getvalue() == ""
+
+
+def test_colour_choice(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert wants_color(Terminal(), None) is True
+    assert wants_color(io.StringIO(), None) is False
+    assert wants_color(io.StringIO(), True) is True
+    assert wants_color(Terminal(), False) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert wants_color(Terminal(), None) is False
