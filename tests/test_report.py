@@ -118,3 +118,31 @@ def test_markdown_collapses_sections_when_many_repos_change():
     assert md.count("<details>") == 11 and "<details open>" not in md
     few = render_markdown("plan", plan_of(*many[:3]))
     assert few.count("<details open>") == 3
+
+
+def test_json_reports_match_the_published_schema():
+    from pathlib import Path
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).parent.parent / "schemas/report.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    plan = sample_plan()
+    outcomes = tuple(
+        Outcome(
+            change=c,
+            status="failed" if i == 1 else "success",
+            operation_id=f"op-{i}",
+            error=ErrorInfo(error_code="X", message="m") if i == 1 else None,
+        )
+        for i, c in enumerate(plan.changes)
+    )
+    for report in (
+        build_report("plan", plan),
+        build_report("apply", plan, ApplyResult(plan=plan, outcomes=outcomes)),
+    ):
+        assert list(validator.iter_errors(report)) == []
+    broken = build_report("plan", plan)
+    broken["changes"][0]["action"] = "rename"
+    assert list(validator.iter_errors(broken))
