@@ -45,3 +45,23 @@ def test_colour_choice(monkeypatch):
     assert wants_color(Terminal(), False) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert wants_color(Terminal(), None) is False
+
+
+def test_server_error_messages_are_masked_before_they_reach_a_report():
+    from secretsync.cli.commands import _masked_errors
+    from secretsync.cli.output import REDACT
+    from secretsync.models import Action, ApplyResult, ErrorInfo, Outcome, Secret
+    from tests.factories import change, plan_of
+
+    REDACT.add([Secret(b"echoed-by-server-77c1")])
+    c = change("K", Action.CREATE, value="echoed-by-server-77c1")
+    failed = Outcome(
+        change=c,
+        status="failed",
+        error=ErrorInfo(
+            error_code="ValidationError", message="value 'echoed-by-server-77c1' is too long"
+        ),
+    )
+    masked = _masked_errors(ApplyResult(plan=plan_of(c), outcomes=(failed,)))
+    assert masked.outcomes[0].error.message == "value '***' is too long"
+    assert masked.outcomes[0].error.error_code == "ValidationError"

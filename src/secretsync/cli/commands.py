@@ -167,6 +167,18 @@ def _prepare(settings: Any) -> Any:
     return job
 
 
+def _masked_errors(result: Any) -> Any:
+    """Error messages come from the server or the network, not from us: mask any known value
+    in them before they reach a report (the rest of a report never touches a value)."""
+    outcomes = tuple(
+        dataclasses.replace(o, error=dataclasses.replace(o.error, message=REDACT(o.error.message)))
+        if o.error is not None
+        else o
+        for o in result.outcomes
+    )
+    return dataclasses.replace(result, outcomes=outcomes)
+
+
 def _emit(
     command: str,
     plan: Any,
@@ -180,6 +192,9 @@ def _emit(
 ) -> None:
     from secretsync import report
     from secretsync.planfile import write_atomically
+
+    if result is not None:
+        result = _masked_errors(result)
 
     for path in reports:
         render = report.render_json if path.suffix == ".json" else report.render_markdown
