@@ -27,11 +27,12 @@ from typing import Any
 
 import httpx
 
+from secretsync.emulator.process import EmulatorProcess
+
 LATENCY_S = 0.020
 OP_DELAY_S = 0.100
 MAX_IN_FLIGHT = 16
 TOKEN = "bench-token"
-LISTENING = "secretsync-emulator listening on "
 
 
 @dataclass(frozen=True)
@@ -117,15 +118,10 @@ def write_workspace(case: Case, root: Path) -> tuple[Path, Path]:
     return manifest, seed
 
 
-class Emulator:
+class Emulator(EmulatorProcess):
     def __init__(self, seed: Path) -> None:
-        self.proc = subprocess.Popen(
+        super().__init__(
             [
-                sys.executable,
-                "-m",
-                "secretsync.emulator.cli",
-                "--port",
-                "0",
                 "--seed",
                 str(seed),
                 "--token",
@@ -137,16 +133,8 @@ class Emulator:
                 str(OP_DELAY_S * 1000),
                 "--max-in-flight",
                 str(MAX_IN_FLIGHT),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
+            ]
         )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.startswith(LISTENING):
-            raise SystemExit(f"emulator did not start: {line!r}")
-        self.url = line[len(LISTENING) :].strip()
 
     def stats(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/_emulator/stats", timeout=10).json()
@@ -156,10 +144,7 @@ class Emulator:
         return sum(len(g) for r in state["repos"].values() for g in r["groups"].values())
 
     def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        assert self.proc.stdout is not None
-        self.proc.stdout.close()
+        self.stop()
 
 
 @dataclass

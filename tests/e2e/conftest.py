@@ -16,15 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
-LISTENING = "secretsync-emulator listening on "
+from secretsync.emulator.process import EmulatorProcess
+
 TOKEN = "e2e-token-5f3a9c"
 
 
-class RunningEmulator:
-    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
-        self.proc = proc
-        self.url = url
-        self._http = httpx.Client(base_url=url, timeout=10)
+class RunningEmulator(EmulatorProcess):
+    def __init__(self, args: list[str]) -> None:
+        super().__init__(args)
+        self._http = httpx.Client(base_url=self.url, timeout=10)
 
     def control(self, name: str, body: dict[str, Any] | None = None) -> Any:
         if body is None and name not in ("reset-stats",):
@@ -51,39 +51,14 @@ class RunningEmulator:
 
     def stop(self) -> None:
         self._http.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        super().stop()
 
 
 def start_emulator(seed: Path, *args: str, state_file: Path | None = None) -> RunningEmulator:
-    command = [
-        sys.executable,
-        "-m",
-        "secretsync.emulator.cli",
-        "--port",
-        "0",
-        "--seed",
-        str(seed),
-        "--token",
-        TOKEN,
-        "--quiet",
-        *args,
-    ]
+    command = ["--seed", str(seed), "--token", TOKEN, "--quiet", *args]
     if state_file is not None:
         command += ["--state-file", str(state_file)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith(LISTENING):
-        proc.kill()
-        raise RuntimeError(f"emulator did not start: {line!r}")
-    return RunningEmulator(proc, line[len(LISTENING) :].strip())
+    return RunningEmulator(command)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from secretsync.emulator.config import DEFAULT_TOKEN, DELETE_MISSING_MODES, EmulatorConfig
+from secretsync.emulator.process import LISTENING
 from secretsync.emulator.seed import SeedError
 from secretsync.emulator.server import Emulator
 
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    print(f"secretsync-emulator listening on {url}", flush=True)
+    print(f"{LISTENING}{url}", flush=True)
     while not stop.wait(0.5):
         pass
     emulator.stop()
