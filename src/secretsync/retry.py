@@ -103,17 +103,11 @@ def api_error(
             pairs = "; ".join(f"{k}: {v}" for k, v in details.items())
             message = _short(f"{message} ({pairs})")
     status = response.status_code
+    error_class = ApiError
     if status in (401, 403):
-        return AuthError(
-            method=method,
-            path=path,
-            status=status,
-            error_code=error_code,
-            message=message,
-            request_id=request_id,
-            hint=f"check that ${token_env} holds a valid token with access to this repository",
-        )
-    return ApiError(
+        error_class = AuthError
+        hint = f"check that ${token_env} holds a valid token with access to this repository"
+    return error_class(
         method=method,
         path=path,
         status=status,
