@@ -205,6 +205,7 @@ def test_the_log_and_stats_never_hold_a_value_or_the_token(emu, client):
     client.put("/repos/acme/backend/secrets/NEW", json={"value": b64(SECRET)})
     client.get("/repos/acme/backend/secrets", params={"keys": "NEW"})
     entries = emu.request_log()
+    at = {"received": 1_767_225_600.0, "answered": 1_767_225_600.0}  # the frozen test clock
     assert entries == [
         {
             "method": "PUT",
@@ -212,6 +213,7 @@ def test_the_log_and_stats_never_hold_a_value_or_the_token(emu, client):
             "query": "",
             "status": 202,
             "kind": "put",
+            **at,
         },
         {
             "method": "GET",
@@ -219,6 +221,7 @@ def test_the_log_and_stats_never_hold_a_value_or_the_token(emu, client):
             "query": "keys=NEW",
             "status": 200,
             "kind": "list",
+            **at,
         },
     ]
     with httpx.Client(base_url=emu.url) as control:
@@ -226,3 +229,38 @@ def test_the_log_and_stats_never_hold_a_value_or_the_token(emu, client):
     exposed += json.dumps(entries) + json.dumps(emu.stats()) + json.dumps(emu.config.public())
     for forbidden in (SECRET, b64(SECRET), "emulator-token"):
         assert forbidden not in exposed
+
+
+class TickingClock:
+    """Moves 2 ms forward on every reading, so time passes between arrival and answer."""
+
+    def __init__(self) -> None:
+        self.now = 1_767_225_600.0
+
+    def __call__(self) -> float:
+        self.now += 0.002
+        return self.now
+
+
+def test_latency_counts_from_the_arrival_and_the_log_keeps_both_times(make_emulator):
+    clock = TickingClock()
+    slept: list[float] = []
+    emulator = make_emulator(config=EmulatorConfig(latency_ms=20), clock=clock, sleep=slept.append)
+    with client_for(emulator) as c:
+        assert c.get("/user").status_code == 200
+    # Time spent since the request arrived (clock readings) is taken off the sleep, so the
+    # answer is due 20 ms after arrival, not 20 ms after the emulator got round to it.
+    assert len(slept) == 1
+    assert 0 < slept[0] < 0.020
+    (entry,) = emulator.request_log()
+    assert entry["received"] < entry["answered"]
+    assert slept[0] == pytest.approx(0.020 - 2 * 0.002, abs=1e-6)  # admission, then the check
+
+
+def test_no_sleep_is_owed_when_the_latency_has_already_passed(make_emulator):
+    clock = TickingClock()
+    slept: list[float] = []
+    emulator = make_emulator(config=EmulatorConfig(latency_ms=1), clock=clock, sleep=slept.append)
+    with client_for(emulator) as c:
+        assert c.get("/user").status_code == 200
+    assert slept == [0.0]

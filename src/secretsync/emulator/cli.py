@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help=f"accepted bearer token (repeatable; default: ${TOKEN_ENV} or {DEFAULT_TOKEN!r})",
     )
-    add("--latency-ms", type=float, default=0.0, help="delay before each answer")
+    add("--latency-ms", type=float, default=0.0, help="time from a request's arrival to its answer")
     add("--op-delay-ms", type=float, default=0.0, help="time for a write operation to end")
     add("--max-in-flight", type=int, default=0, help="429 beyond this many concurrent requests")
     add("--max-rps", type=float, default=0.0, help="429 beyond this many requests per second")
@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"secretsync-emulator: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return 1
 
+    # A thread whose latency sleep ends waits for the GIL while another one parses; the default
+    # 5 ms switch interval would add that wait to the answer of a busy emulator.
+    sys.setswitchinterval(0.0005)
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: FrameType | None) -> None:

@@ -24,7 +24,7 @@ class EmulatorConfig:
 
     tokens: bearer tokens accepted (with the seed's `tokens:`); none at all means
         the single default token `emulator-token`.
-    latency_ms: sleep before answering each API request (never the control endpoints).
+    latency_ms: time from an API request's arrival to its answer (never the control endpoints).
     op_delay_ms: a write stays `scheduled` for half of this, `in_progress` for the other half,
         then ends and only then shows in the list. 0: the PUT/DELETE answer is already final.
     max_in_flight / max_rps: answer 429 `ResourceExhausted` with `Retry-After: retry_after_s`

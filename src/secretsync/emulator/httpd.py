@@ -10,6 +10,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +28,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "secretsync-emulator"
     timeout = 60  # an idle keep-alive connection frees its thread after this
     server: Server
+    received = 0.0  # the server clock's reading when the request line arrived
 
     def setup(self) -> None:
         super().setup()
@@ -39,6 +41,12 @@ class Handler(BaseHTTPRequestHandler):
             super().finish()
         finally:
             self.server.track(self.connection, add=False)
+
+    def parse_request(self) -> bool:
+        # Called once the request line is in: the moment the request arrived, before the
+        # (slow) header parsing, so latency is measured the way a client sees it.
+        self.received = self.server.clock()
+        return super().parse_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the emulator keeps its own log, without values
@@ -53,8 +61,14 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: Callable[[Handler], None]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: Callable[[Handler], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
+        self.clock = clock
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         if ":" in address[0]:

@@ -1,8 +1,9 @@
 """`Emulator`: the API and control endpoints served from a daemon thread.
 
-Per API request: count it and apply the caps (429) -> sleep `latency_ms` -> maybe an injected
-500/503 -> under the state lock: settle due operations, answer, save the state file if data
-changed -> leave the in-flight count -> maybe drop the connection, else write the answer.
+Per API request: count it and apply the caps (429) -> sleep until `latency_ms` after its
+arrival -> maybe an injected 500/503 -> under the state lock: settle due operations, answer,
+save the state file if data changed -> leave the in-flight count -> maybe drop the connection,
+else write the answer.
 The in-flight count is left before the answer is written: a client that sends its next
 request the moment it reads an answer must not find its previous one still counted.
 
@@ -75,7 +76,7 @@ class Emulator:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> str:
         if self._server is None:
-            self._server = Server(self._address, self._serve)
+            self._server = Server(self._address, self._serve, self._clock)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -191,7 +192,10 @@ class Emulator:
             return
         try:
             if config.latency_ms > 0:
-                self._sleep(config.latency_ms / 1000)
+                # Latency counts from the request's arrival, as a client sees it: the time
+                # spent parsing headers and waiting for this thread is part of it, not extra.
+                spent = self._clock() - h.received
+                self._sleep(max(0.0, config.latency_ms / 1000 - spent))
             reply = self._answer(h, body, segments, split.query, config, request_id)
             drop = self._traffic.roll_drop(config)
         finally:
@@ -238,7 +242,15 @@ class Emulator:
         self, h: Handler, path: str, query: str, kind: str, rid: str, reply: Reply, *, drop: bool
     ) -> None:
         status = 0 if drop else reply.status
-        self._traffic.record(method=h.command, path=path, query=query, status=status, kind=kind)
+        self._traffic.record(
+            method=h.command,
+            path=path,
+            query=query,
+            status=status,
+            kind=kind,
+            received=h.received,
+            answered=self._clock(),
+        )
         log.info("%s %s%s %s", h.command, path, f"?{query}" if query else "", status or "dropped")
         if drop:
             h.close_connection = True

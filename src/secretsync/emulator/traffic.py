@@ -82,9 +82,31 @@ class Traffic:
         with self._lock:
             return self._rng.random() < config.drop_rate
 
-    def record(self, *, method: str, path: str, query: str, status: int, kind: str) -> None:
-        """Log a request; status 0 means the connection was dropped without an answer."""
-        entry = {"method": method, "path": path, "query": query, "status": status, "kind": kind}
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        kind: str,
+        received: float,
+        answered: float,
+    ) -> None:
+        """Log a request; status 0 means the connection was dropped without an answer.
+
+        `received` and `answered` are the emulator clock's readings when the request line
+        arrived and when the answer was ready: benchmarks split a run's wall time with them.
+        """
+        entry = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "status": status,
+            "kind": kind,
+            "received": received,
+            "answered": answered,
+        }
         with self._lock:
             self._log.append(entry)
             if status == 0:
