@@ -1,3 +1,3 @@
-from secretsync.cli import main
+from secretsync.cli import run
 
-main()
+run()
