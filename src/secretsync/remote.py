@@ -22,8 +22,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from secretsync import __version__
 from secretsync.errors import ConfigError
+from secretsync.httpclient import build_http_client
 from secretsync.models import OperationInfo, RepoInfo, Secret
 from secretsync.retry import RetryingSender, RetryPolicy, malformed
 from secretsync.throttle import AdaptiveLimiter
@@ -50,46 +50,6 @@ class ClientStats:
     throttled: int = 0  # 429 answers received
     peak_in_flight: int = 0
     limit: int = 0  # the adaptive concurrency limit now
-
-
-class _NoCookies(httpx.Cookies):
-    """The API needs no cookies, so none are kept: no server can plant state in the client,
-    and every answer skips the cookie jar (which re-parses the request URL twice)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.AsyncClient:
-    client = _build_http_client(parallelism=parallelism, timeout_s=timeout_s)
-    client._cookies = _NoCookies()  # httpx offers no switch for this; tests pin the behaviour
-    return client
-
-
-def _build_http_client(*, parallelism: int, timeout_s: float) -> httpx.AsyncClient:
-    from secretsync.transport import LeanAsyncTransport, proxy_configured
-
-    timeout = httpx.Timeout(timeout_s)
-    headers = {"User-Agent": f"secretsync/{__version__}"}
-    if proxy_configured():
-        # Our transport speaks to origins directly; httpx's own honours HTTP(S)_PROXY,
-        # ALL_PROXY and NO_PROXY. It costs ~1.4 ms of CPU per request instead of ~0.2 ms.
-        return httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=parallelism, max_keepalive_connections=parallelism),
-            timeout=timeout,
-            headers=headers,
-            http1=True,
-            http2=False,
-            verify=True,
-            follow_redirects=False,  # a redirect would carry the bearer token somewhere else
-        )
-    # HTTP/1.1 keep-alive, TLS always verified, at most `parallelism` connections.
-    return httpx.AsyncClient(
-        transport=LeanAsyncTransport(max_connections=parallelism),
-        timeout=timeout,
-        headers=headers,
-        follow_redirects=False,  # a redirect would carry the bearer token somewhere else
-    )
 
 
 class SourceCraftClient:
