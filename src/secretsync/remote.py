@@ -27,6 +27,7 @@ from secretsync.httpclient import build_http_client
 from secretsync.models import OperationInfo, RepoInfo, Secret
 from secretsync.retry import RetryingSender, RetryPolicy, malformed
 from secretsync.throttle import AdaptiveLimiter
+from secretsync.urlpath import UrlMaker
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -82,6 +83,7 @@ class SourceCraftClient:
         if self._base.scheme not in ("http", "https") or not self._base.host:
             raise ConfigError(f"API URL {base_url!r} is not an http(s) URL")
         self._prefix = self._base.raw_path.decode("ascii").partition("?")[0].rstrip("/")
+        self._make_url = UrlMaker(self._base.copy_with(raw_path=b"/"))
         default_port = 443 if self._base.scheme == "https" else 80
         self._origin = (self._base.scheme, self._base.host.lower(), self._base.port or default_port)
         self._token_env = token_env
@@ -236,10 +238,11 @@ class SourceCraftClient:
         )
 
     def _url(self, path: str, params: Mapping[str, str] | None = None) -> httpx.URL:
-        # The whole URL, query included, is parsed once here: httpx re-parses a URL for every
-        # copy and every params merge, and at hundreds of requests a second that shows.
+        # The whole URL, query included, is made once here (see urlpath.py): httpx re-parses a
+        # URL for every copy and every params merge, and at hundreds of requests a second
+        # that shows.
         query = f"?{urlencode(params, quote_via=quote)}" if params else ""
-        return self._base.copy_with(raw_path=(self._prefix + path + query).encode("ascii"))
+        return self._make_url(self._prefix + path + query)
 
     def _status_url(self, op: OperationInfo) -> httpx.URL:
         fallback = self._url(f"/operations/secrets/id:{_seg(op.operation_id)}")
@@ -248,7 +251,7 @@ class SourceCraftClient:
         quick = self._same_origin_target(op.status_url)
         if quick is not None:
             try:
-                return self._base.copy_with(raw_path=quick.encode("ascii"))
+                return self._make_url(quick)
             except (httpx.InvalidURL, UnicodeEncodeError):
                 return fallback
         try:
