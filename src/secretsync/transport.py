@@ -333,7 +333,10 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
             )
         try:
             conn.writer.write(wire)
-            await _within(conn.writer.drain(), timeouts.get("write"))
+            if conn.writer.transport.get_write_buffer_size():
+                # Only when the socket did not take it all at once (the common case for a
+                # small request): arming a timeout costs more than the write.
+                await _within(conn.writer.drain(), timeouts.get("write"))
         except asyncio.TimeoutError:
             raise httpx.WriteTimeout("sending the request timed out", request=request) from None
         except OSError as exc:
