@@ -30,7 +30,7 @@ from secretsync.models import (
 from secretsync.planner import Selection, build_plan
 from secretsync.remote import SourceCraftClient, build_http_client
 from secretsync.sources import resolve_sources
-from secretsync.tasks import map_bounded
+from secretsync.tasks import gather_all, map_bounded
 
 HttpFactory = Callable[[int], httpx.AsyncClient]
 
@@ -113,8 +113,9 @@ def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> Sou
 async def compute_plan(job: Job, client: SourceCraftClient, settings: JobSettings) -> PlannedJob:
     """Resolve every repository and list every wanted (repo, group), then plan.
 
-    Each repository is resolved and then listed by the same worker, so listings start as
-    soon as the first id is known instead of after the last one (no phase barrier).
+    Each repository is resolved and then its groups are listed together by the same worker,
+    so listings start as soon as the first id is known instead of after the last one (no
+    phase barrier), and the run's last moments are one request deep, not one per group.
     """
     selection = settings.selection
     orgs = sorted({r.spec.org for r in job.desired if r.spec.org})
@@ -136,13 +137,21 @@ async def compute_plan(job: Job, client: SourceCraftClient, settings: JobSetting
         repo, address = unit
         info = await client.get_repo(address) if isinstance(address, str) else address
         name = info.slug or f"id:{info.repo_id}"
-        found = []
-        for group in repo.groups:
-            target = Target(repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune)
-            wanted = selection.wants_target(target)
-            listing = await client.list_secrets(info.repo_id, group.name) if wanted else None
-            found.append(_Read(repo=repo, info=info, target=target, group=group, listing=listing))
-        return found
+        targets = [
+            Target(repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune)
+            for group in repo.groups
+        ]
+        wanted = [i for i, target in enumerate(targets) if selection.wants_target(target)]
+        listed = await gather_all(
+            [client.list_secrets(info.repo_id, targets[i].group) for i in wanted]
+        )
+        listings: list[dict[str, Secret | None] | None] = [None] * len(targets)  # None: not listed
+        for i, listing in zip(wanted, listed, strict=True):
+            listings[i] = listing
+        return [
+            _Read(repo=repo, info=info, target=target, group=group, listing=listing)
+            for target, group, listing in zip(targets, repo.groups, listings, strict=True)
+        ]
 
     reads = await map_bounded(read, units, settings.parallelism)
     _refuse_repeats([found[0] for found in reads if found])

@@ -35,3 +35,24 @@ async def map_bounded(fn: Callable[[T], Awaitable[R]], items: Sequence[T], limit
         await asyncio.gather(*workers, return_exceptions=True)
         raise
     return results  # type: ignore[return-value]  # every slot was filled
+
+
+async def gather_all(awaitables: Sequence[Awaitable[R]]) -> list[R]:
+    """Run `awaitables` at once; results in order. The first exception cancels the others
+    (unlike asyncio.gather, which leaves them running) and propagates; so does cancellation."""
+    if len(awaitables) <= 1:
+        return [await a for a in awaitables]
+    tasks = [asyncio.ensure_future(a) for a in awaitables]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        pending = [task for task in tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error  # the failure, not the cancellations it caused
+    return [task.result() for task in tasks]
