@@ -16,10 +16,12 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-
-from dotenv.parser import Binding, parse_stream
+from typing import TYPE_CHECKING
 
 from secretsync.names import KEY_RE
+
+if TYPE_CHECKING:
+    from dotenv.parser import Binding
 
 _NEWLINE = re.compile(r"\r\n|\n|\r")
 # python-dotenv's classes: `[^\S\r\n]` is whitespace within a line. `?+` does not give back
@@ -56,6 +58,9 @@ def parse_env(data: bytes) -> EnvFile:
     simple = _parse_simple(text)
     if simple is not None:
         return simple
+    # Imported here: most runs never need it, and importing it costs ~5 ms of start-up.
+    from dotenv.parser import parse_stream
+
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     bad_keys: list[int] = []

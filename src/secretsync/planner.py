@@ -59,6 +59,7 @@ def build_plan(
     changes: list[Change] = []
     targets: list[Target] = []
     warnings: list[str] = []
+    every_key = not selection.keys  # skips a glob test per key in the common case
     for target, group in desired:
         if not selection.wants_target(target):
             continue
@@ -66,7 +67,7 @@ def build_plan(
         stored = remote[(target.repo_id, target.group)].secrets
         wanted = {s.key for s in group.secrets}
         for secret in group.secrets:
-            if not selection.wants_key(secret.key):
+            if not (every_key or selection.wants_key(secret.key)):
                 continue
             action = _compare(secret.key, secret.value, stored, overwrite_unknown)
             if action is Action.UNKNOWN:
@@ -106,15 +107,18 @@ def build_plan(
     )
 
 
+_ABSENT = object()
+
+
 def _compare(
     key: str,
     value: object,
     stored: Mapping[str, object],
     overwrite_unknown: bool,
 ) -> Action:
-    if key not in stored:
+    current = stored.get(key, _ABSENT)
+    if current is _ABSENT:
         return Action.CREATE
-    current = stored[key]
     if current is None:
         return Action.UPDATE if overwrite_unknown else Action.UNKNOWN
     return Action.UNCHANGED if current == value else Action.UPDATE
