@@ -185,6 +185,11 @@ class RetryingSender:
         """Return the 2xx answer (or a 404 when `accept_404`); raise ApiError/TransportError."""
         policy = self._policy
         path = url.raw_path.decode("ascii").partition("?")[0]
+        # Built before taking a slot, and once for all attempts: time spent holding a slot
+        # without a request on the wire is time the server's in-flight allowance sits idle.
+        request = self._http.build_request(
+            method, url, json=body, headers=self._headers, timeout=policy.request_timeout_s
+        )
         started: float | None = None
         attempt = 0
         while True:
@@ -197,13 +202,6 @@ class RetryingSender:
                 if started is None:
                     started = sent_at  # queueing for the first slot is not the request's fault
                 self.requests += 1
-                request = self._http.build_request(
-                    method,
-                    url,
-                    json=body,
-                    headers=self._headers,
-                    timeout=policy.request_timeout_s,
-                )
                 try:
                     response = await self._http.send(request)
                 except httpx.HTTPError as exc:
