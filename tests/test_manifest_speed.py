@@ -16,6 +16,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import dotenv.parser
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -267,7 +268,7 @@ def test_plain_env_file_is_read_without_python_dotenv(monkeypatch):
     def refuse(stream):
         raise AssertionError("parse_stream was called")
 
-    monkeypatch.setattr(dotenvfile, "parse_stream", refuse)
+    monkeypatch.setattr(dotenv.parser, "parse_stream", refuse)
     got = dotenvfile.parse_env(b"A=1\nB=x=y\n\nexport C='two words' # note\nD=\n")
     assert got.values == {"A": "1", "B": "x=y", "C": "two words", "D": ""}
     assert got.lines == {"A": 1, "B": 2, "C": 4, "D": 5}
@@ -304,3 +305,17 @@ def test_one_folder_many_files_a_symlink_among_them_still_resolved(tmp_path, mon
         ("A", b"1", "dotenv:env/a.env#A"),
         ("B", b"2", "dotenv:env/inside-link.env#B"),
     ]
+
+
+def test_other_lines_still_go_to_python_dotenv(monkeypatch):
+    calls = []
+    real = dotenv.parser.parse_stream
+
+    def spy(stream):
+        calls.append(1)
+        return real(stream)
+
+    monkeypatch.setattr(dotenv.parser, "parse_stream", spy)
+    got = dotenvfile.parse_env(b'A="multi\nline"\nB=2\n')
+    assert calls == [1]
+    assert got.values == {"A": "multi\nline", "B": "2"}
