@@ -254,6 +254,13 @@ def test_latency_counts_from_the_arrival_and_the_log_keeps_both_times(make_emula
     assert 0 < slept[0] < 0.020
     (entry,) = emulator.request_log()
     assert entry["received"] < entry["answered"]
+    stats = emulator.stats()
+    assert (stats["first_received"], stats["last_answered"]) == (
+        entry["received"],
+        entry["answered"],
+    )
+    emulator.reset_stats()
+    assert emulator.stats()["first_received"] is emulator.stats()["last_answered"] is None
     assert slept[0] == pytest.approx(0.020 - 2 * 0.002, abs=1e-6)  # admission, then the check
 
 

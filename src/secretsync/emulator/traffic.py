@@ -34,6 +34,8 @@ class Traffic:
         self._errors_5xx = 0
         self._dropped = 0
         self._peak = self.in_flight
+        self._first_received: float | None = None
+        self._last_answered: float | None = None
         self._log.clear()
 
     def reset(self) -> None:
@@ -109,6 +111,10 @@ class Traffic:
         }
         with self._lock:
             self._log.append(entry)
+            if self._first_received is None or received < self._first_received:
+                self._first_received = received
+            if self._last_answered is None or answered > self._last_answered:
+                self._last_answered = answered
             if status == 0:
                 self._dropped += 1
                 return
@@ -131,4 +137,7 @@ class Traffic:
                 "dropped": self._dropped,
                 "peak_in_flight": self._peak,
                 "in_flight": self.in_flight,
+                # Emulator clock readings (None before any request): a run's request phase.
+                "first_received": self._first_received,
+                "last_answered": self._last_answered,
             }
