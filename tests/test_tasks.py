@@ -1,4 +1,4 @@
-"""map_bounded and gather_all: order, bounds, and what a failure does to the rest."""
+"""map_bounded, gather_all and overlap: order, bounds, and what a failure does to the rest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from secretsync.tasks import gather_all, map_bounded
+from secretsync.tasks import gather_all, map_bounded, overlap
 
 
 def test_map_bounded_keeps_item_order_and_its_bound():
@@ -83,3 +83,67 @@ def test_gather_all_passes_cancellation_on_to_every_awaitable():
 
     asyncio.run(main())
     assert sorted(cancelled) == [1, 2]
+
+
+def test_overlap_runs_both_at_once_and_returns_both_results():
+    order: list[str] = []
+
+    async def step(name: str, n: int) -> str:
+        for i in range(n):
+            order.append(f"{name}{i}")
+            await asyncio.sleep(0)
+        return name
+
+    results = asyncio.run(overlap(step("a", 3), step("b", 3), then=lambda a: order.append("then")))
+    assert results == ("a", "b")
+    assert order[:4] == ["a0", "b0", "a1", "b1"]  # interleaved, not one after the other
+    assert order.index("then") > order.index("a2")
+
+
+def test_overlap_first_failure_wins_over_an_earlier_second_failure():
+    async def fail_late() -> None:
+        await asyncio.sleep(0.01)
+        raise KeyError("first")
+
+    async def fail_at_once() -> None:
+        raise ValueError("second")
+
+    with pytest.raises(KeyError):
+        asyncio.run(overlap(fail_late(), fail_at_once()))
+
+
+def test_overlap_first_failure_cancels_the_second():
+    cancelled = asyncio.Event()
+
+    async def main() -> None:
+        async def fail() -> None:
+            await asyncio.sleep(0)
+            raise KeyError("first")
+
+        async def forever() -> None:
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        with pytest.raises(KeyError):
+            await overlap(fail(), forever())
+        assert cancelled.is_set()
+
+    asyncio.run(main())
+
+
+def test_overlap_calls_then_before_a_second_failure_propagates():
+    seen: list[str] = []
+
+    async def value() -> str:
+        await asyncio.sleep(0.01)
+        return "values"
+
+    async def fail_at_once() -> None:
+        raise ValueError("remote")
+
+    with pytest.raises(ValueError):
+        asyncio.run(overlap(value(), fail_at_once(), then=seen.append))
+    assert seen == ["values"]

@@ -56,54 +56,85 @@ def build_plan(
     prunes, and only in groups the manifest names: a group missing from `desired` is never
     looked at, so it can never lose a key.
     """
+    parts = [
+        plan_group(
+            target,
+            group,
+            remote[(target.repo_id, target.group)].secrets,
+            selection=selection,
+            overwrite_unknown=overwrite_unknown,
+        )
+        for target, group in desired
+        if selection.wants_target(target)
+    ]
+    return join_plan(parts, selection)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupPlan:
+    """build_plan's answer for one (repo, group): callers that read groups one by one plan
+    each as its listing arrives, then join the parts."""
+
+    target: Target
+    changes: tuple[Change, ...]
+    warnings: tuple[str, ...]
+
+
+def plan_group(
+    target: Target,
+    group: DesiredGroup,
+    stored: Mapping[str, object],
+    *,
+    selection: Selection = Selection(),
+    overwrite_unknown: bool = False,
+) -> GroupPlan:
+    """build_plan for one target the selection wants; `stored` is its listing."""
     changes: list[Change] = []
-    targets: list[Target] = []
     warnings: list[str] = []
     every_key = not selection.keys  # skips a glob test per key in the common case
-    for target, group in desired:
-        if not selection.wants_target(target):
+    wanted = {s.key for s in group.secrets}
+    for secret in group.secrets:
+        if not (every_key or selection.wants_key(secret.key)):
             continue
-        targets.append(target)
-        stored = remote[(target.repo_id, target.group)].secrets
-        wanted = {s.key for s in group.secrets}
-        for secret in group.secrets:
-            if not (every_key or selection.wants_key(secret.key)):
-                continue
-            action = _compare(secret.key, secret.value, stored, overwrite_unknown)
-            if action is Action.UNKNOWN:
-                warnings.append(
-                    f"{target.repo} group {target.group}: {secret.key} is stored without a "
-                    "readable value; left alone (use --overwrite-unknown to replace it)"
-                )
+        action = _compare(secret.key, secret.value, stored, overwrite_unknown)
+        if action is Action.UNKNOWN:
+            warnings.append(
+                f"{target.repo} group {target.group}: {secret.key} is stored without a "
+                "readable value; left alone (use --overwrite-unknown to replace it)"
+            )
+        changes.append(
+            Change(
+                repo=target.repo,
+                repo_id=target.repo_id,
+                group=target.group,
+                key=secret.key,
+                action=action,
+                source=secret.source,
+                value=secret.value if action in (Action.CREATE, Action.UPDATE) else None,
+            )
+        )
+    if target.prune:
+        for key in sorted(k for k in stored if k not in wanted and selection.wants_key(k)):
             changes.append(
                 Change(
                     repo=target.repo,
                     repo_id=target.repo_id,
                     group=target.group,
-                    key=secret.key,
-                    action=action,
-                    source=secret.source,
-                    value=secret.value if action in (Action.CREATE, Action.UPDATE) else None,
+                    key=key,
+                    action=Action.DELETE,
+                    source=None,
                 )
             )
-        if target.prune:
-            for key in sorted(k for k in stored if k not in wanted and selection.wants_key(k)):
-                changes.append(
-                    Change(
-                        repo=target.repo,
-                        repo_id=target.repo_id,
-                        group=target.group,
-                        key=key,
-                        action=Action.DELETE,
-                        source=None,
-                    )
-                )
+    return GroupPlan(target=target, changes=tuple(changes), warnings=tuple(warnings))
+
+
+def join_plan(parts: Sequence[GroupPlan], selection: Selection = Selection()) -> Plan:
     return Plan(
-        changes=tuple(changes),
-        targets=tuple(targets),
+        changes=tuple(change for part in parts for change in part.changes),
+        targets=tuple(part.target for part in parts),
         partial=selection.partial,
         filters=selection.describe(),
-        warnings=tuple(warnings),
+        warnings=tuple(warning for part in parts for warning in part.warnings),
     )
 
 

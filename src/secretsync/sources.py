@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -39,13 +39,19 @@ _ALLOW_EMPTY = "add allow_empty: true to the entry to allow it"
 
 
 def resolve_sources(manifest: Manifest, environ: Mapping[str, str]) -> tuple[DesiredRepo, ...]:
+    return tuple(iter_sources(manifest, environ))
+
+
+def iter_sources(manifest: Manifest, environ: Mapping[str, str]) -> Iterator[DesiredRepo]:
+    """resolve_sources one repository at a time, so a caller can do other work in between.
+
+    Problems are collected over every repository and raised after the last one, so the
+    error is the same however the iteration is interleaved.
+    """
     resolver = _Resolver(manifest, environ)
-    repos = tuple(
-        DesiredRepo(spec=repo, groups=tuple(resolver.group(repo, g) for g in repo.groups))
-        for repo in manifest.repos
-    )
+    for repo in manifest.repos:
+        yield DesiredRepo(spec=repo, groups=tuple(resolver.group(repo, g) for g in repo.groups))
     resolver.raise_problems()
-    return repos
 
 
 def check_sources(manifest: Manifest, environ: Mapping[str, str] | None) -> None:

@@ -56,3 +56,33 @@ async def gather_all(awaitables: Sequence[Awaitable[R]]) -> list[R]:
         if error is not None:
             raise error  # the failure, not the cancellations it caused
     return [task.result() for task in tasks]
+
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+async def overlap(
+    first: Awaitable[A], second: Awaitable[B], *, then: Callable[[A], object] | None = None
+) -> tuple[A, B]:
+    """Run `first` and `second` at once; results in that order.
+
+    `first` decides: its failure wins even if `second` failed earlier (and cancels `second`),
+    and `then` runs before any failure of `second` propagates. Used to read local values while
+    the remote reads are in flight without changing which error a user sees first.
+    """
+    first_task = asyncio.ensure_future(first)
+    second_task = asyncio.ensure_future(second)
+    try:
+        first_result = await first_task
+        if then is not None:
+            then(first_result)
+        return first_result, await second_task
+    finally:
+        pending = [task for task in (first_task, second_task) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if second_task.done() and not second_task.cancelled():
+            second_task.exception()  # retrieved: a failure `first` overrode is not logged

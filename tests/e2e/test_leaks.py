@@ -84,8 +84,8 @@ FORCED_INTERNAL_ERROR = (
     "import sys, secretsync.planner as p\n"
     "def boom(*a, **k):\n"
     "    raise RuntimeError('internal ' + {value!r})\n"
-    "p.build_plan = boom\n"
-    "import secretsync.pipeline as pl; pl.build_plan = boom\n"
+    "p.build_plan = p.join_plan = boom\n"
+    "import secretsync.pipeline as pl; pl.join_plan = boom\n"
     "from secretsync.cli import main; main(sys.argv[1:])\n"
 )
 

@@ -163,7 +163,7 @@ def _prepare(settings: Any) -> Any:
     from secretsync.pipeline import prepare_job
 
     job = prepare_job(settings, os.environ)
-    REDACT.add(job.secrets())
+    REDACT.add([job.token])  # the values follow through on_values=REDACT.add
     return job
 
 
@@ -300,7 +300,7 @@ def plan(
 
     settings = _settings(manifest, api_url, parallelism, repos, groups, keys, overwrite_unknown)
     job = _prepare(settings)
-    planned = run_plan(settings, job)
+    planned = run_plan(settings, job, on_values=REDACT.add)
     if out_path is not None:
         save_plan(
             out_path,
@@ -433,7 +433,9 @@ def apply(
             progress[0].step(outcome)
 
     try:
-        planned, result = run_apply(settings, job, approve=approve, on_outcome=on_outcome)
+        planned, result = run_apply(
+            settings, job, approve=approve, on_outcome=on_outcome, on_values=REDACT.add
+        )
     finally:
         for bar in progress:
             bar.close()
