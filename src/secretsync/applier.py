@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PollPolicy:
+    """How operations are polled: first delay, backoff, ceiling and timeout."""
+
     first_poll_s: float = 0.1  # adapted during the run: see throttle.PollEstimate
     max_interval_s: float = 5.0
     backoff: float = 2.0

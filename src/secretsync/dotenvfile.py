@@ -39,6 +39,8 @@ _PLAIN_FILE = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*=(?:[^\s'\"#]\S*)?\n)*")
 
 @dataclass(frozen=True, slots=True)
 class EnvFile:
+    """A parsed .env file: values and the line each key is on."""
+
     # Two dicts of strings and ints rather than one of records: the garbage collector does
     # not track them, and a 1,000-file job holds 10,000 entries.
     values: dict[str, str] = field(default_factory=dict)

@@ -20,6 +20,8 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ImportedRepo:
+    """One repository's listed keys, for `secretsync import`."""
+
     repo: RepoInfo
     address: str  # as the user named it: "org/repo" or a repo id
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group, sorted keys)

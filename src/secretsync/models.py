@@ -48,6 +48,8 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where a manifest entry or problem is: file, and line and column when known."""
+
     file: str
     line: int | None = None
     col: int | None = None
@@ -83,6 +85,8 @@ class SourceSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SecretSpec:
+    """One key of a group or set, and the source its value comes from."""
+
     key: str
     source: SourceSpec
     location: Location
@@ -101,6 +105,8 @@ class DotenvSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GroupSpec:
+    """A secret group of a repository entry, as the manifest declares it."""
+
     name: str
     prune: bool
     # In precedence order, later wins: the group's dotenv files, then each used set's
@@ -133,6 +139,8 @@ class RepoSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Manifest:
+    """A loaded, checked `secretsync.yaml`: no value has been read yet."""
+
     path: Path
     root: Path  # the manifest's folder: relative paths start here
     file_roots: tuple[Path, ...]  # folders `file:`/`dotenv:` may read from (root by default)
@@ -146,6 +154,8 @@ class Manifest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DesiredSecret:
+    """A key and the value the manifest wants stored for it."""
+
     key: str
     value: Secret
     source: str  # SourceSpec.label
@@ -153,6 +163,8 @@ class DesiredSecret:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DesiredGroup:
+    """Every key one group should hold, with its value."""
+
     name: str
     prune: bool
     secrets: tuple[DesiredSecret, ...]  # sorted by key
@@ -160,6 +172,8 @@ class DesiredGroup:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DesiredRepo:
+    """A repository entry with every group's values read."""
+
     spec: RepoSpec
     groups: tuple[DesiredGroup, ...]
 
@@ -169,6 +183,8 @@ class DesiredRepo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RepoInfo:
+    """A repository as the API names it."""
+
     repo_id: str
     slug: str | None  # "org/repo" when known
 
@@ -185,6 +201,8 @@ class Target:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RemoteGroup:
+    """What the API holds now in one (repository, group)."""
+
     target: Target
     # key -> stored value; None when the entry came without a value ("unknown", never "empty")
     secrets: dict[str, Secret | None] = field(hash=False)
@@ -192,6 +210,8 @@ class RemoteGroup:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OperationInfo:
+    """An asynchronous operation as the API reports it."""
+
     operation_id: str
     status: str  # scheduled | in_progress | success | failed | cancel
     status_url: str | None = None
@@ -229,6 +249,8 @@ class Action(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Change:
+    """What the plan does to one key: create, update, delete, or nothing."""
+
     repo: str
     repo_id: str
     group: str
@@ -243,6 +265,8 @@ class Change:
 # 10,000-change plan cost 0.2 s there.)
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Plan:
+    """Every change of a run, in a stable order."""
+
     changes: tuple[Change, ...]  # stable order: repos and groups as in the manifest, keys sorted
     targets: tuple[Target, ...]
     partial: bool = False  # narrowed by --repo/--group/--key
@@ -269,12 +293,16 @@ class Plan:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorInfo:
+    """Why a change failed, as the API or the network said."""
+
     error_code: str
     message: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
+    """What became of one change."""
+
     change: Change
     status: Literal["success", "failed", "not_started"]
     operation_id: str | None = None
@@ -283,6 +311,8 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ApplyResult:
+    """Every change's outcome, in plan order."""
+
     plan: Plan
     outcomes: tuple[Outcome, ...]  # same order as plan.changes (unchanged ones included)
     interrupted: bool = False

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 
-from secretsync.applier import PollPolicy, apply_plan
 from secretsync.endpoint import choose_api_url
 from secretsync.errors import ConfigError, DeletionLimitError, ManifestError, Problem
 from secretsync.manifest import load_manifest
@@ -40,6 +39,8 @@ PlanEarly = Callable[[int, int, Target, Listing], Early]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JobSettings:
+    """What the command line asks for: manifest, API, parallelism, selection, limits."""
+
     manifest_path: Path
     pipeline_api_url: str | None = None  # --api-url / SOURCECRAFT_API_URL
     parallelism: int = 16
@@ -70,6 +71,8 @@ def values_of(desired: Sequence[DesiredRepo]) -> list[Secret]:
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class PlannedJob:
+    """A plan and the values it was made from (for a saved plan's check)."""
+
     job: Job
     plan: Plan
     desired: tuple[tuple[Target, DesiredGroup], ...]
@@ -229,6 +232,8 @@ async def _read_remote(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Read:
+    """One (repository, group) as read: where it is, its listing, maybe its plan."""
+
     spec: RepoSpec
     repo_index: int  # in Manifest.repos
     group_index: int  # in RepoSpec.groups
@@ -313,6 +318,7 @@ def run_apply(
     http_factory: HttpFactory = lambda n: build_http_client(parallelism=n),
 ) -> tuple[PlannedJob, ApplyResult]:
     """Plan, let `approve` veto (saved-plan check, deletion limit, prompt), then apply."""
+    from secretsync.applier import PollPolicy, apply_plan  # not needed by a plan
 
     async def go() -> tuple[PlannedJob, ApplyResult]:
         async with http_factory(settings.parallelism) as http:

@@ -46,6 +46,8 @@ HINT_REPO_404 = "check the repository slug/id and that the token can see it"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientStats:
+    """What one client's requests came to: sent, retried, throttled, and concurrency."""
+
     requests: int = 0  # HTTP requests sent, retries included
     retries: int = 0
     throttled: int = 0  # 429 answers received

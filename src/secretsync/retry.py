@@ -26,6 +26,8 @@ logger = logging.getLogger("secretsync.remote")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RetryPolicy:
+    """How often and for how long one request is retried."""
+
     max_attempts: int = 6  # per request
     base_delay_s: float = 0.25  # exponential backoff with full jitter, capped
     max_delay_s: float = 10.0

@@ -46,6 +46,8 @@ _UNREADABLE = "this value cannot be read; quote it"
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """A YAML document as plain values, with the position of every node."""
+
     data: object
     value_pos: dict[NodePath, Pos] = field(default_factory=dict)
     key_pos: dict[NodePath, Pos] = field(default_factory=dict)
@@ -78,6 +80,8 @@ class Problems:
 
 @dataclass(slots=True)
 class _Frame:
+    """A mapping or sequence being built while walking the events."""
+
     path: NodePath
     is_map: bool
     box: dict[str, object] | list[object] | None  # None: not kept (under a non-string key)
