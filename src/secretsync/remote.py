@@ -1,4 +1,5 @@
-"""The SourceCraft client: request shapes and payloads, over retries and rate limiting.
+"""The SourceCraft client: request shapes over retries and rate limiting (answers.py reads
+the answers).
 
 Policy only; the I/O is the injected `httpx.AsyncClient` (one pool for the whole run). Every
 request goes through one `RetryingSender` (retry.py) and so through one `AdaptiveLimiter`
@@ -10,18 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from secretsync.answers import json_body, json_object, listing, operation, repository, write_answer
 from secretsync.errors import ConfigError
 from secretsync.httpclient import build_http_client
 from secretsync.models import OperationInfo, RepoInfo, Secret
@@ -119,7 +118,7 @@ class SourceCraftClient:
     async def get_user(self) -> dict[str, object]:
         path = "/user"
         response = await self._send("GET", path)
-        return _object(_json(response, "GET", path), "GET", path, response.status_code)
+        return json_object(json_body(response, "GET", path), "GET", path, response.status_code)
 
     async def get_repo(self, slug: str) -> RepoInfo:
         org, sep, repo = slug.partition("/")
@@ -127,12 +126,12 @@ class SourceCraftClient:
             raise ConfigError(f"repository {slug!r} is not written as org/repo")
         path = f"/repos/{_seg(org)}/{_seg(repo)}"
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
-        return _repo(_json(response, "GET", path), "GET", path, response.status_code)
+        return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
     async def get_repo_by_id(self, repo_id: str) -> RepoInfo:
         path = f"/repos/id:{_seg(repo_id)}"
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
-        return _repo(_json(response, "GET", path), "GET", path, response.status_code)
+        return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
     async def list_org_repos(self, org: str, *, page_size: int = 100) -> list[RepoInfo]:
         path = f"/orgs/{_seg(org)}/repos"
@@ -145,11 +144,11 @@ class SourceCraftClient:
                 params["page_token"] = token
             response = await self._send("GET", path, params=params)
             status = response.status_code
-            body = _object(_json(response, "GET", path), "GET", path, status)
+            body = json_object(json_body(response, "GET", path), "GET", path, status)
             items = body.get("repositories") or []
             if not isinstance(items, list):
                 raise malformed("GET", path, status, "`repositories` is not a list")
-            repos.extend(_repo(item, "GET", path, status) for item in items)
+            repos.extend(repository(item, "GET", path, status) for item in items)
             token = body.get("next_page_token") or ""
             if not isinstance(token, str):
                 raise malformed("GET", path, status, "`next_page_token` is not a string")
@@ -162,52 +161,26 @@ class SourceCraftClient:
     async def list_secrets(self, repo_id: str, group: str) -> dict[str, Secret | None]:
         path = f"/repos/id:{_seg(repo_id)}/secrets"
         response = await self._send("GET", path, params={"secret_group": group})
-        status = response.status_code
-        body = _object(_json(response, "GET", path), "GET", path, status)
-        # A listing we cannot read fully is an error, never "no secrets": an empty reading
-        # would plan deletions.
-        entries = body.get("secrets")
-        if not isinstance(entries, list):
-            raise malformed("GET", path, status, "expected an object with a `secrets` list")
-        secrets: dict[str, Secret | None] = {}
-        for entry in entries:
-            if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
-                raise malformed("GET", path, status, "a `secrets` entry has no string `key`")
-            key = entry["key"]
-            if key in secrets:
-                raise malformed("GET", path, status, f"secret {key!r} is listed twice")
-            value = entry.get("value")
-            if value is None:
-                secrets[key] = None  # no readable value: "unknown", never "empty"
-                continue
-            try:
-                if not isinstance(value, str):
-                    raise TypeError
-                secrets[key] = Secret(base64.b64decode(value, validate=True))
-            except (TypeError, ValueError, binascii.Error):
-                raise malformed(
-                    "GET", path, status, f"the value of {key!r} is not base64"
-                ) from None
-        return secrets
+        return listing(response, "GET", path)
 
     async def put_secret(self, repo_id: str, group: str, key: str, value: Secret) -> OperationInfo:
         path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
         body = {"value": base64.b64encode(value.reveal()).decode("ascii")}
         response = await self._send("PUT", path, params={"secret_group": group}, body=body)
-        return _write_answer(response, "PUT", path)
+        return write_answer(response, "PUT", path)
 
     async def delete_secret(self, repo_id: str, group: str, key: str) -> OperationInfo | None:
         path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
         response = await self._send("DELETE", path, params={"secret_group": group}, accept_404=True)
         if response.status_code == 404:
             return None  # already absent: the goal of a delete
-        return _write_answer(response, "DELETE", path)
+        return write_answer(response, "DELETE", path)
 
     async def get_operation(self, op: OperationInfo) -> OperationInfo:
         url = self._status_url(op)
         path = url.raw_path.decode("ascii").partition("?")[0]
         response = await self._send("GET", path, url=url)
-        latest = _operation(_json(response, "GET", path), "GET", path, response.status_code)
+        latest = operation(json_body(response, "GET", path), "GET", path, response.status_code)
         if latest.status_url is None and op.status_url is not None:
             latest = OperationInfo(
                 operation_id=latest.operation_id,
@@ -289,72 +262,6 @@ class SourceCraftClient:
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-# ---------------------------------------------------------------------------- payloads
-
-
 def _seg(text: str) -> str:
     """One path segment, percent-encoded whole (a `/` in a key must not become a path)."""
     return quote(text, safe="")
-
-
-def _json(response: httpx.Response, method: str, path: str) -> object:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise malformed(method, path, response.status_code, "the body is not JSON") from None
-
-
-def _object(data: object, method: str, path: str, status: int) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise malformed(method, path, status, "expected a JSON object")
-    return data
-
-
-def _str_id(value: object) -> str | None:
-    # 64-bit integers travel as strings, but a number is just as unambiguous.
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _repo(data: object, method: str, path: str, status: int) -> RepoInfo:
-    body = _object(data, method, path, status)
-    repo_id = _str_id(body.get("id"))
-    if repo_id is None:
-        raise malformed(method, path, status, "a repository has no `id`")
-    org = body.get("organization")
-    org_slug = org.get("slug") if isinstance(org, dict) else None
-    slug = body.get("slug")
-    full = f"{org_slug}/{slug}" if isinstance(org_slug, str) and isinstance(slug, str) else None
-    return RepoInfo(repo_id=repo_id, slug=full)
-
-
-def _operation(data: object, method: str, path: str, status: int) -> OperationInfo:
-    body = _object(data, method, path, status)
-    op_id = _str_id(body.get("operation_id"))
-    state = body.get("status")
-    if op_id is None or not isinstance(state, str):
-        raise malformed(method, path, status, "an operation needs `operation_id` and `status`")
-    status_url = body.get("status_url")
-    error = body.get("error")
-    code = message = None
-    if isinstance(error, dict):
-        code = str(error.get("error_code") or "") or None
-        message = str(error.get("message") or "") or None
-    return OperationInfo(
-        operation_id=op_id,
-        status=state,
-        status_url=status_url if isinstance(status_url, str) and status_url else None,
-        error_code=code,
-        error_message=message,
-    )
-
-
-def _write_answer(response: httpx.Response, method: str, path: str) -> OperationInfo:
-    if response.status_code == 204 or not response.content:
-        # Not documented (writes answer 202 with an operation), but "done, nothing to poll"
-        # is the only sensible reading of an empty success.
-        return OperationInfo(operation_id="", status="success")
-    return _operation(_json(response, method, path), method, path, response.status_code)
