@@ -156,9 +156,9 @@ def test_the_plan_is_the_same_whichever_side_finishes_first(world, instant, monk
     emulator, manifest = world
     seen: list[Secret] = []
     early: list[bool] = []
-    read_remote = pipeline._read_remote
+    read_remote = pipeline.read_remote
 
-    async def spying(manifest, client, settings, plan_early):
+    async def spying(manifest, client, *, plan_early, **options):
         def spy(*args):
             planned = plan_early(*args)
             early.append(planned is not None)
@@ -166,9 +166,9 @@ def test_the_plan_is_the_same_whichever_side_finishes_first(world, instant, monk
 
         if instant:
             client = InstantClient(emulator)
-        return await read_remote(manifest, client, settings, spy)
+        return await read_remote(manifest, client, plan_early=spy, **options)
 
-    monkeypatch.setattr(pipeline, "_read_remote", spying)
+    monkeypatch.setattr(pipeline, "read_remote", spying)
     planned = plan_with(manifest, emulator.url, environ(), [], seen)
 
     assert [(c.repo, c.key, c.action) for c in planned.plan.changes] == expected_changes()

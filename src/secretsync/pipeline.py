@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from secretsync.endpoint import choose_api_url
-from secretsync.errors import ConfigError, DeletionLimitError, ManifestError, Problem
+from secretsync.errors import ConfigError, DeletionLimitError
 from secretsync.manifest import load_manifest
 from secretsync.models import (
     Action,
@@ -21,20 +20,16 @@ from secretsync.models import (
     Manifest,
     Outcome,
     Plan,
-    RepoInfo,
-    RepoSpec,
     Secret,
     Target,
 )
 from secretsync.planner import GroupPlan, Selection, join_plan, plan_group
+from secretsync.reading import Early, Listing, read_remote, refuse_repeats
 from secretsync.remote import SourceCraftClient, build_http_client
 from secretsync.sources import iter_sources
-from secretsync.tasks import gather_all, map_bounded, overlap
+from secretsync.tasks import overlap
 
 HttpFactory = Callable[[int], httpx.AsyncClient]
-Listing = dict[str, Secret | None]  # a group's stored keys: value, or None when unreadable
-Early = GroupPlan | None  # None: the group's values were not read yet
-PlanEarly = Callable[[int, int, Target, Listing], Early]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,10 +142,16 @@ async def compute_plan(
 
     _, reads = await overlap(
         _resolve_between_requests(job.manifest, job.environ, into=resolved),
-        _read_remote(job.manifest, client, settings, plan_early),
+        read_remote(
+            job.manifest,
+            client,
+            selection=settings.selection,
+            parallelism=settings.parallelism,
+            plan_early=plan_early,
+        ),
         then=None if on_values is None else lambda _: on_values(values_of(resolved)),
     )
-    _refuse_repeats([found[0] for found in reads if found])
+    refuse_repeats([found[0] for found in reads if found])
     parts: list[GroupPlan] = []
     wanted: list[tuple[Target, DesiredGroup]] = []
     for found in reads:
@@ -171,115 +172,6 @@ async def _resolve_between_requests(
     for repo in iter_sources(manifest, environ):
         into.append(repo)
         await asyncio.sleep(0)
-
-
-async def _read_remote(
-    manifest: Manifest, client: SourceCraftClient, settings: JobSettings, plan_early: PlanEarly
-) -> list[list[_Read]]:
-    """Resolve every repository and list every wanted (repo, group).
-
-    Each repository is resolved and then its groups are listed together by the same worker,
-    so listings start as soon as the first id is known instead of after the last one (no
-    phase barrier), and the run's last moments are one request deep, not one per group.
-    `plan_early` plans a group as soon as its listing is in (None: its values are not yet).
-    """
-    selection = settings.selection
-    orgs = sorted({r.org for r in manifest.repos if r.org})
-    org_repos = dict(
-        zip(orgs, await map_bounded(client.list_org_repos, orgs, settings.parallelism), strict=True)
-    )
-    units: list[tuple[int, RepoInfo | str]] = []
-    for index, spec in enumerate(manifest.repos):
-        if spec.slug:
-            units.append((index, spec.slug))
-        elif spec.repo_id:
-            units.append((index, RepoInfo(repo_id=spec.repo_id, slug=None)))
-        else:
-            selected = _select(org_repos[spec.org or ""], spec.match, spec.exclude)
-            units += [(index, info) for info in selected]
-
-    async def read(unit: tuple[int, RepoInfo | str]) -> list[_Read]:
-        index, address = unit
-        spec = manifest.repos[index]
-        info = await client.get_repo(address) if isinstance(address, str) else address
-        name = info.slug or f"id:{info.repo_id}"
-        targets = [
-            Target(repo=name, repo_id=info.repo_id, group=group.name, prune=group.prune)
-            for group in spec.groups
-        ]
-        wanted = [i for i, target in enumerate(targets) if selection.wants_target(target)]
-        listed = await gather_all(
-            [client.list_secrets(info.repo_id, targets[i].group) for i in wanted]
-        )
-        listings: list[Listing | None] = [None] * len(targets)  # None: not listed
-        for i, listing in zip(wanted, listed, strict=True):
-            listings[i] = listing
-        return [
-            _Read(
-                spec=spec,
-                repo_index=index,
-                group_index=i,
-                info=info,
-                target=target,
-                listing=listing,
-                planned=None if listing is None else plan_early(index, i, target, listing),
-            )
-            for i, (target, listing) in enumerate(zip(targets, listings, strict=True))
-        ]
-
-    return await map_bounded(read, units, settings.parallelism)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Read:
-    """One (repository, group) as read: where it is, its listing, maybe its plan."""
-
-    spec: RepoSpec
-    repo_index: int  # in Manifest.repos
-    group_index: int  # in RepoSpec.groups
-    info: RepoInfo
-    target: Target
-    listing: Listing | None  # None: not selected, not listed
-    planned: GroupPlan | None  # None: not listed, or its values were not read yet
-
-
-def _refuse_repeats(reads: Sequence[_Read]) -> None:
-    """One manifest entry per repository: a slug and an id (or a selector) naming the same
-    repository would make two plans fight over it."""
-    claimed: dict[str, str] = {}  # repo_id -> the manifest entry that manages it
-    problems: list[Problem] = []
-    for read in reads:
-        spec, repo_id = read.spec, read.info.repo_id
-        if repo_id in claimed:
-            problems.append(
-                Problem(
-                    file=spec.location.file,
-                    line=spec.location.line,
-                    col=spec.location.col,
-                    key_path="repos",
-                    message=f"repository {read.target.repo} (id {repo_id}) is already managed "
-                    f"by the entry {claimed[repo_id]}; manage each repository once",
-                )
-            )
-            continue
-        claimed[repo_id] = f"{spec.label} at line {spec.location.line}"
-    if problems:
-        raise ManifestError(problems)
-
-
-def _select(
-    repos: Sequence[RepoInfo], match: Sequence[str], exclude: Sequence[str]
-) -> list[RepoInfo]:
-    def name(info: RepoInfo) -> str:
-        return (info.slug or "").rpartition("/")[2]
-
-    chosen = [
-        r
-        for r in repos
-        if (not match or any(fnmatch.fnmatchcase(name(r), g) for g in match))
-        and not any(fnmatch.fnmatchcase(name(r), g) for g in exclude)
-    ]
-    return sorted(chosen, key=lambda r: r.slug or r.repo_id)
 
 
 def check_deletion_limit(plan: Plan, max_deletes: int | None) -> None:
