@@ -48,8 +48,7 @@ def test_colour_choice(monkeypatch):
 
 
 def test_server_error_messages_are_masked_before_they_reach_a_report():
-    from secretsync.cli.commands import _masked_errors
-    from secretsync.cli.output import REDACT
+    from secretsync.cli.output import REDACT, masked_errors
     from secretsync.models import Action, ApplyResult, ErrorInfo, Outcome, Secret
     from tests.factories import change, plan_of
 
@@ -62,6 +61,6 @@ def test_server_error_messages_are_masked_before_they_reach_a_report():
             error_code="ValidationError", message="value 'echoed-by-server-77c1' is too long"
         ),
     )
-    masked = _masked_errors(ApplyResult(plan=plan_of(c), outcomes=(failed,)))
+    masked = masked_errors(ApplyResult(plan=plan_of(c), outcomes=(failed,)))
     assert masked.outcomes[0].error.message == "value '***' is too long"
     assert masked.outcomes[0].error.error_code == "ValidationError"

@@ -5,119 +5,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from secretsync import __version__
-from secretsync.cli.output import REDACT, Progress, err, out, setup_logging, wants_color
+from secretsync.cli.options import common_options, remote_options
+from secretsync.cli.output import REDACT, Progress, emit, err, out, setup_logging, wants_color
 from secretsync.errors import EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def _check_report_path(
-    ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
-) -> tuple[Path, ...]:
-    for path in value:
-        if path.suffix not in (".json", ".md"):
-            raise click.BadParameter(f"{path}: must end in .json or .md", ctx=ctx, param=param)
-    return value
-
-
-def common_options(fn: F) -> F:
-    options = [
-        click.option(
-            "-f",
-            "--file",
-            "manifest",
-            default="secretsync.yaml",
-            show_default=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="The manifest to read.",
-        ),
-        click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
-        click.option(
-            "-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."
-        ),
-        click.option(
-            "--debug",
-            is_flag=True,
-            help="Debug logging; tracebacks for errors (values stay masked).",
-        ),
-        click.option(
-            "--color/--no-color",
-            default=None,
-            help="Force colours on or off (default: on a terminal, unless NO_COLOR is set).",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def remote_options(fn: F) -> F:
-    options = [
-        click.option(
-            "--api-url",
-            envvar="SOURCECRAFT_API_URL",
-            metavar="URL",
-            help="API base URL set by the pipeline; overrides api.url. [env: SOURCECRAFT_API_URL]",
-        ),
-        click.option(
-            "--parallelism",
-            "-j",
-            default=16,
-            show_default=True,
-            type=click.IntRange(1, 256),
-            help="Requests in flight at most (1 = sequential).",
-        ),
-        click.option(
-            "--repo",
-            "repos",
-            multiple=True,
-            metavar="GLOB",
-            help="Only repositories matching (org/repo or id:UUID); repeatable.",
-        ),
-        click.option(
-            "--group",
-            "groups",
-            multiple=True,
-            metavar="GLOB",
-            help="Only secret groups matching; repeatable.",
-        ),
-        click.option(
-            "--key", "keys", multiple=True, metavar="GLOB", help="Only keys matching; repeatable."
-        ),
-        click.option(
-            "--report",
-            "reports",
-            multiple=True,
-            callback=_check_report_path,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Write the result to PATH: JSON if it ends in .json, Markdown if .md; repeatable.",
-        ),
-        click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(["text", "json", "markdown"]),
-            default="text",
-            show_default=True,
-            help="What stdout carries.",
-        ),
-        click.option(
-            "--overwrite-unknown",
-            is_flag=True,
-            help="Replace stored entries whose value cannot be read.",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
 
 
 @click.group(context_settings=CONTEXT)
@@ -165,55 +63,6 @@ def _prepare(settings: Any) -> Any:
     job = prepare_job(settings, os.environ)
     REDACT.add([job.token])  # the values follow through on_values=REDACT.add
     return job
-
-
-def _masked_errors(result: Any) -> Any:
-    """Error messages come from the server or the network, not from us: mask any known value
-    in them before they reach a report (the rest of a report never touches a value)."""
-    outcomes = tuple(
-        dataclasses.replace(o, error=dataclasses.replace(o.error, message=REDACT(o.error.message)))
-        if o.error is not None
-        else o
-        for o in result.outcomes
-    )
-    return dataclasses.replace(result, outcomes=outcomes)
-
-
-def _emit(
-    command: str,
-    plan: Any,
-    result: Any,
-    *,
-    fmt: str,
-    quiet: bool,
-    verbose: bool,
-    color: bool | None,
-    reports: tuple[Path, ...],
-) -> None:
-    from secretsync import report
-    from secretsync.planfile import write_atomically
-
-    if result is not None:
-        result = _masked_errors(result)
-
-    for path in reports:
-        render = report.render_json if path.suffix == ".json" else report.render_markdown
-        write_atomically(path, render(command, plan, result))
-    if fmt == "json":
-        out(report.render_json(command, plan, result))
-    elif fmt == "markdown":
-        out(report.render_markdown(command, plan, result))
-    else:
-        if quiet:
-            out(report.summary_line(command, plan, result) + "\n")
-        else:
-            out(
-                report.render_text(
-                    command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
-                )
-            )
-    for path in reports:
-        err(f"report written to {path}")
 
 
 @secretsync.command(context_settings=CONTEXT)
@@ -310,7 +159,7 @@ def plan(
             selection=settings.selection,
         )
         err(f"plan saved to {out_path}")
-    _emit(
+    emit(
         "plan",
         planned.plan,
         None,
@@ -439,7 +288,7 @@ def apply(
     finally:
         for bar in progress:
             bar.close()
-    _emit(
+    emit(
         "apply",
         planned.plan,
         result,

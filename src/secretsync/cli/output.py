@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -71,3 +73,52 @@ class Progress:
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
             self._bar = None
+
+
+def masked_errors(result: Any) -> Any:
+    """Error messages come from the server or the network, not from us: mask any known value
+    in them before they reach a report (the rest of a report never touches a value)."""
+    outcomes = tuple(
+        dataclasses.replace(o, error=dataclasses.replace(o.error, message=REDACT(o.error.message)))
+        if o.error is not None
+        else o
+        for o in result.outcomes
+    )
+    return dataclasses.replace(result, outcomes=outcomes)
+
+
+def emit(
+    command: str,
+    plan: Any,
+    result: Any,
+    *,
+    fmt: str,
+    quiet: bool,
+    verbose: bool,
+    color: bool | None,
+    reports: tuple[Path, ...],
+) -> None:
+    from secretsync import report
+    from secretsync.planfile import write_atomically
+
+    if result is not None:
+        result = masked_errors(result)
+
+    for path in reports:
+        render = report.render_json if path.suffix == ".json" else report.render_markdown
+        write_atomically(path, render(command, plan, result))
+    if fmt == "json":
+        out(report.render_json(command, plan, result))
+    elif fmt == "markdown":
+        out(report.render_markdown(command, plan, result))
+    else:
+        if quiet:
+            out(report.summary_line(command, plan, result) + "\n")
+        else:
+            out(
+                report.render_text(
+                    command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
+                )
+            )
+    for path in reports:
+        err(f"report written to {path}")

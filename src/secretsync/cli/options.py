@@ -1,0 +1,111 @@
+"""The options plan and apply share, as decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _check_report_path(
+    ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]
+) -> tuple[Path, ...]:
+    for path in value:
+        if path.suffix not in (".json", ".md"):
+            raise click.BadParameter(f"{path}: must end in .json or .md", ctx=ctx, param=param)
+    return value
+
+
+def common_options(fn: F) -> F:
+    options = [
+        click.option(
+            "-f",
+            "--file",
+            "manifest",
+            default="secretsync.yaml",
+            show_default=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The manifest to read.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
+        click.option(
+            "-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."
+        ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            help="Debug logging; tracebacks for errors (values stay masked).",
+        ),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Force colours on or off (default: on a terminal, unless NO_COLOR is set).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def remote_options(fn: F) -> F:
+    options = [
+        click.option(
+            "--api-url",
+            envvar="SOURCECRAFT_API_URL",
+            metavar="URL",
+            help="API base URL set by the pipeline; overrides api.url. [env: SOURCECRAFT_API_URL]",
+        ),
+        click.option(
+            "--parallelism",
+            "-j",
+            default=16,
+            show_default=True,
+            type=click.IntRange(1, 256),
+            help="Requests in flight at most (1 = sequential).",
+        ),
+        click.option(
+            "--repo",
+            "repos",
+            multiple=True,
+            metavar="GLOB",
+            help="Only repositories matching (org/repo or id:UUID); repeatable.",
+        ),
+        click.option(
+            "--group",
+            "groups",
+            multiple=True,
+            metavar="GLOB",
+            help="Only secret groups matching; repeatable.",
+        ),
+        click.option(
+            "--key", "keys", multiple=True, metavar="GLOB", help="Only keys matching; repeatable."
+        ),
+        click.option(
+            "--report",
+            "reports",
+            multiple=True,
+            callback=_check_report_path,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the result to PATH: JSON if it ends in .json, Markdown if .md; repeatable.",
+        ),
+        click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(["text", "json", "markdown"]),
+            default="text",
+            show_default=True,
+            help="What stdout carries.",
+        ),
+        click.option(
+            "--overwrite-unknown",
+            is_flag=True,
+            help="Replace stored entries whose value cannot be read.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
