@@ -54,6 +54,14 @@ def test_an_empty_seed_file_is_an_empty_world(tmp_path, make_emulator):
         ({"orgs": [{"slug": "a", "repos": [{"slug": "r", "secrets": {"-g": {}}}]}]}, "group"),
         ({"orgs": [{"slug": "a", "repos": [{"slug": "r", "secrets": {"g": {"1K": "v"}}}]}]}, "key"),
         ({"tokens": [""], "orgs": []}, "tokens"),
+        ({"orgs": [], "operations": [{"repo_id": "nope"}]}, "operations[0].repo_id"),
+        (
+            {
+                "orgs": [{"slug": "a", "repos": [{"slug": "r", "id": "r1"}]}],
+                "operations": [{"repo_id": "r1", "group": "g", "key": "K", "kind": "patch"}],
+            },
+            "operations[0].kind",
+        ),
     ],
 )
 def test_malformed_seeds_say_where(seed, where):
@@ -126,15 +134,58 @@ def test_the_state_file_survives_a_restart(tmp_path, make_emulator):
     assert not list(tmp_path.glob(".state.json.*"))  # no temp file left behind
 
 
+def stored(state_file: Path, repo: str, group: str = "default") -> dict[str, object]:
+    """A group's keys as the state file holds them (not the pending operations)."""
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    org, slug = repo.split("/")
+    (found,) = [
+        r for o in state["orgs"] if o["slug"] == org for r in o["repos"] if r["slug"] == slug
+    ]
+    return found["secrets"].get(group, {})
+
+
 def test_a_pending_write_reaches_the_state_file_when_it_ends(tmp_path, make_emulator, clock):
     state_file = tmp_path / "state.json"
     emulator = make_emulator(SEED, EmulatorConfig(op_delay_ms=1000), state_file=state_file)
     with client_for(emulator) as c:
         c.put("/repos/acme/web/secrets/LATE", json={"value": b64("late")})
-        assert b64("late") not in state_file.read_text(encoding="utf-8")
+        assert "LATE" not in stored(state_file, "acme/web")
         clock.advance(1)
         c.get("/user")  # any request settles due operations
-    assert b64("late") in state_file.read_text(encoding="utf-8")
+    assert stored(state_file, "acme/web")["LATE"] == {"base64": b64("late")}
+
+
+def test_an_unfinished_operation_ends_after_a_restart(tmp_path, make_emulator, clock):
+    state_file = tmp_path / "state.json"
+    config = EmulatorConfig(op_delay_ms=1000)
+    first = make_emulator(SEED, config, state_file=state_file)
+    with client_for(first) as c:
+        put = c.put("/repos/acme/web/secrets/LATE", json={"value": b64("late")}).json()
+        gone = c.delete("/repos/acme/backend/secrets/API_KEY").json()
+    first.stop()  # before either operation has ended
+
+    second = make_emulator({"orgs": []}, config, state_file=state_file)
+    assert "LATE" not in second.secrets("acme/web")
+    with client_for(second) as c:
+        assert c.get(f"/operations/secrets/id:{put['operation_id']}").json()["status"] in (
+            "scheduled",
+            "in_progress",
+        )
+        clock.advance(1)
+        for op in (put, gone):
+            assert c.get(f"/operations/secrets/id:{op['operation_id']}").json()["status"] == (
+                "success"
+            )
+    assert second.secrets("acme/web")["LATE"] == b"late"
+    assert "API_KEY" not in second.secrets("acme/backend")
+    assert second.stats()["operations_created"] == 0  # restored, not created by this run
+
+    third = make_emulator({"orgs": []}, config, state_file=state_file)  # finished ones stay
+    with client_for(third) as c:
+        assert c.get(f"/operations/secrets/id:{put['operation_id']}").json()["status"] == (
+            "success"
+        )
+    assert third.secrets("acme/web")["LATE"] == b"late"
 
 
 def test_secrets_helper_and_repo_id_refuse_unknown_repos(emu):

@@ -1,6 +1,8 @@
 """Seed and state files: read (YAML, or JSON when named *.json), check, build a World; save.
 
-The seed format; the state file has the same shape, with every value as {base64: ...}::
+The seed format; the state file has the same shape, with every value as {base64: ...}, plus
+`operations` (every write operation, unfinished ones with their value, so that they still
+end after a restart)::
 
     tokens: [emulator-token]          # optional: bearer tokens accepted besides the config's
     orgs:
@@ -33,8 +35,10 @@ from secretsync.emulator.state import (
     GROUP_RE,
     KEY_RE,
     MAX_VALUE_BYTES,
+    OUTCOMES,
     SLUG_RE,
     VISIBILITIES,
+    Operation,
     Org,
     Repo,
     World,
@@ -63,7 +67,48 @@ def world_from_seed(data: object) -> World:
         world.add_org(org)
         for j, raw_repo in enumerate(_list(org_map.get("repos", []), f"{where}.repos")):
             _add_repo(world, org, _mapping(raw_repo, f"{where}.repos[{j}]"), f"{where}.repos[{j}]")
+    for i, raw_op in enumerate(_list(root.get("operations", []), "operations")):
+        world.restore(_operation(world, _mapping(raw_op, f"operations[{i}]"), f"operations[{i}]"))
     return world
+
+
+def _operation(world: World, raw: Mapping[str, Any], where: str) -> Operation:
+    """An operation as a state file keeps it: unfinished ones end after a restart too."""
+    repo_id = _id(raw.get("repo_id"), f"{where}.repo_id")
+    if repo_id not in world.repos:
+        raise SeedError(f"{where}.repo_id: no such repository")
+    group, key = raw.get("group"), raw.get("key")
+    if not isinstance(group, str) or not GROUP_RE.fullmatch(group):
+        raise SeedError(f"{where}.group: not a valid group name")
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+        raise SeedError(f"{where}.key: not a valid key")
+    kind, outcome, error = raw.get("kind"), raw.get("outcome"), raw.get("error")
+    if kind not in ("put", "delete"):
+        raise SeedError(f"{where}.kind: must be put or delete")
+    if outcome not in OUTCOMES:
+        raise SeedError(f"{where}.outcome: must be one of {', '.join(OUTCOMES)}")
+    if error is not None and not isinstance(error, Mapping):
+        raise SeedError(f"{where}.error: must be a mapping or null")
+    created, delay_s = _number(raw.get("created"), where), _number(raw.get("delay_s"), where)
+    settled = raw.get("settled", False)
+    if not isinstance(settled, bool):
+        raise SeedError(f"{where}.settled: must be true or false")
+    value = _value(raw.get("value"), f"{where}.value")
+    if kind == "put" and value is None and not settled:
+        raise SeedError(f"{where}.value: an unfinished put needs its value")
+    return Operation(
+        op_id=_id(raw.get("op_id"), f"{where}.op_id"),
+        repo_id=repo_id,
+        group=group,
+        key=key,
+        kind=kind,
+        value=value,
+        created=created,
+        delay_s=delay_s,
+        outcome=outcome,
+        error=dict(error) if error is not None else None,
+        settled=settled,
+    )
 
 
 def _add_repo(world: World, org: Org, raw: Mapping[str, Any], where: str) -> None:
@@ -116,7 +161,23 @@ def world_to_seed(world: World) -> dict[str, Any]:
                 }
             )
         orgs.append({"slug": org.slug, "id": org.id, "repos": repos})
-    return {"tokens": list(world.tokens), "orgs": orgs}
+    operations = [
+        {
+            "op_id": op.op_id,
+            "repo_id": op.repo_id,
+            "group": op.group,
+            "key": op.key,
+            "kind": op.kind,
+            "value": _encode_entry(op.value),
+            "created": op.created,
+            "delay_s": op.delay_s,
+            "outcome": op.outcome,
+            "error": op.error,
+            "settled": op.settled,
+        }
+        for op in world.ops.values()
+    ]
+    return {"tokens": list(world.tokens), "orgs": orgs, "operations": operations}
 
 
 def _encode_entry(value: bytes | None) -> dict[str, str] | None:
@@ -138,6 +199,12 @@ def _value(raw: object, where: str) -> bytes | None:
     if value is not None and len(value) > MAX_VALUE_BYTES:
         raise SeedError(f"{where}: longer than {MAX_VALUE_BYTES} bytes")
     return value
+
+
+def _number(raw: object, where: str) -> float:
+    if not isinstance(raw, int | float) or isinstance(raw, bool) or raw < 0:
+        raise SeedError(f"{where}: created and delay_s must be numbers, not negative")
+    return float(raw)
 
 
 def _mapping(raw: object, where: str) -> Mapping[str, Any]:

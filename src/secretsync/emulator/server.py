@@ -162,12 +162,12 @@ class Emulator:
 
     def _settle(self, now: float) -> None:
         """Caller holds the lock."""
-        before = self._world.writes_applied
+        before = self._world.changes
         self._world.settle(now)
         self._saved_if_changed(before)
 
-    def _saved_if_changed(self, writes_before: int) -> None:
-        if self._state_file is not None and self._world.writes_applied != writes_before:
+    def _saved_if_changed(self, changes_before: int) -> None:
+        if self._state_file is not None and self._world.changes != changes_before:
             save_state(self._world, self._state_file)
 
     # -- serving ---------------------------------------------------------------------------
@@ -229,7 +229,7 @@ class Emulator:
         try:
             with self._lock:
                 now = self._clock()
-                before = self._world.writes_applied
+                before = self._world.changes
                 self._world.settle(now)
                 reply = dispatch(self._world, config, call, now)
                 self._saved_if_changed(before)

@@ -23,6 +23,7 @@ VISIBILITIES = ("public", "internal", "private")
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://api.sourcecraft.tech/emulator")
 
 Outcome = Literal["success", "failed", "cancel", "stuck"]
+OUTCOMES: tuple[Outcome, ...] = ("success", "failed", "cancel", "stuck")
 Group = dict[str, bytes | None]
 
 
@@ -60,6 +61,7 @@ class Operation:
     delay_s: float
     outcome: Outcome
     error: dict[str, Any] | None = None
+    settled: bool = False  # its due time has passed and its effect (if any) is applied
 
     @property
     def due(self) -> float:
@@ -88,6 +90,7 @@ class World:
         self.ops: dict[str, Operation] = {}
         self.operations_created = 0
         self.writes_applied = 0
+        self.changes = 0  # data or operations changed: what a state file must follow
         self._by_slug: dict[tuple[str, str], str] = {}
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
@@ -120,9 +123,14 @@ class World:
 
     # -- operations ------------------------------------------------------------------------
     def submit(self, op: Operation) -> Operation:
-        self.ops[op.op_id] = op
         self.operations_created += 1
-        if op.outcome != "stuck":
+        return self.restore(op)
+
+    def restore(self, op: Operation) -> Operation:
+        """Take an operation back from a state file (not counted as created in this run)."""
+        self.ops[op.op_id] = op
+        self.changes += 1
+        if op.outcome != "stuck" and not op.settled:
             self._seq += 1
             heapq.heappush(self._heap, (op.due, self._seq, op.op_id))
         return op
@@ -141,6 +149,8 @@ class World:
                     group.pop(op.key, None)
                 changed += 1
             op.value = None
+            op.settled = True
+            self.changes += 1
         self.writes_applied += changed
         return changed
 
