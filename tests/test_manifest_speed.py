@@ -319,3 +319,21 @@ def test_other_lines_still_go_to_python_dotenv(monkeypatch):
     got = dotenvfile.parse_env(b'A="multi\nline"\nB=2\n')
     assert calls == [1]
     assert got.values == {"A": "multi\nline", "B": "2"}
+
+
+def test_a_long_run_of_spaces_is_read_in_one_pass():
+    # python-dotenv's comment regex is quadratic in such a run: 200,000 spaces took minutes.
+    spaces = " " * 200_000
+    got = dotenvfile.parse_env(f"A=x{spaces}y#\nB=x{spaces}#c\n".encode())
+    assert got.values == {"A": f"x{spaces}y#", "B": "x"}
+
+
+def test_a_file_for_python_dotenv_with_a_long_run_of_spaces_is_refused_not_parsed(monkeypatch):
+    def refuse(stream):
+        raise AssertionError("parse_stream was called")
+
+    monkeypatch.setattr(dotenv.parser, "parse_stream", refuse)
+    run = " " * (dotenvfile.MAX_WS_RUN + 1)
+    got = dotenvfile.parse_env(f'A="multi\nline"\nB=x{run}y#\n'.encode())
+    assert got.problems == ((3, "this line has over 256 spaces or tabs in a row"),)
+    assert got.values == {}
