@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,24 @@ def test_version_does_not_import_the_heavy_modules(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_file_roots_outside_the_repository_come_from_the_pipeline(tmp_path):
+    repo, temp_a, temp_b = tmp_path / "repo", tmp_path / "temp-a", tmp_path / "temp-b"
+    (repo / ".git").mkdir(parents=True)
+    for folder in (temp_a, temp_b):
+        folder.mkdir()
+        (folder / "k").write_text("v")
+    (repo / "secretsync.yaml").write_text(
+        "version: 1\nrepos:\n  - repo: acme/app\n    groups:\n      default:\n"
+        f"        secrets: {{A: {{file: {temp_a}/k}}, B: {{file: {temp_b}/k}}}}\n"
+    )
+    refused = run(repo, "validate")
+    assert refused.returncode == 1
+    assert "outside the manifest's folder" in refused.stderr
+    by_flag = run(repo, "validate", "--file-root", str(temp_a), "--file-root", str(temp_b))
+    assert by_flag.returncode == 0, by_flag.stderr
+    by_env = run(repo, "validate", SECRETSYNC_FILE_ROOTS=f"{temp_a}{os.pathsep}{temp_b}")
+    assert by_env.returncode == 0, by_env.stderr
+    missing = run(repo, "validate", "--file-root", str(tmp_path / "nope"))
+    assert missing.returncode == 64

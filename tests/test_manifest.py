@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from importlib import resources
 from pathlib import Path
@@ -317,19 +318,76 @@ def test_org_fan_out_and_repo_id():
     )
 
 
-def test_file_roots_resolve_relative_and_absolute(tmp_path):
-    elsewhere = tmp_path / "outside"
-    elsewhere.mkdir()
-    (tmp_path / "proj").mkdir()
-    (tmp_path / "proj" / M).write_text(
-        f"version: 1\nfile_roots: [../shared, {elsewhere}, ., ../shared]\n"
+def test_file_roots_resolve_relative_and_absolute_inside_the_repository(tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "proj").mkdir()
+    (tmp_path / "outside").mkdir()
+    inside = tmp_path / "repo" / "certs"
+    (tmp_path / "repo" / "proj" / M).write_text(
+        f"version: 1\nfile_roots: [../shared, {inside}, ., ../shared]\n"
         "repos: [{repo: a/b, groups: {default: {}}}]\n"
     )
-    manifest = load_manifest(Path("proj") / M)
+    path = Path("repo") / "proj" / M
+    manifest = load_manifest(path, extra_roots=[tmp_path / "outside"])
     real = Path(os.path.realpath(tmp_path))
-    assert manifest.root == real / "proj"
-    assert manifest.file_roots == (real / "proj", real / "shared", real / "outside")
-    assert manifest.path == Path("proj") / M
+    assert manifest.root == real / "repo" / "proj"
+    assert manifest.file_roots == (
+        real / "repo" / "proj",
+        real / "repo" / "shared",
+        real / "repo" / "certs",
+        real / "outside",  # from the pipeline (--file-root), not from the manifest
+    )
+    assert manifest.path == path
+
+
+def test_the_manifest_cannot_open_folders_outside_the_repository(tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / M).write_text(
+        "version: 1\nfile_roots: [/, ../elsewhere, sub/../..]\n"
+        "repos: [{repo: a/b, groups: {default: {}}}]\n"
+    )
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path("repo") / M)
+    real = os.path.realpath(tmp_path / "repo")
+    assert [str(p) for p in info.value.problems] == [
+        f"repo/{M}:2:{col}: file_roots[{i}]: '{name}' is outside the repository ({real}); a "
+        "folder outside it can be allowed only by the pipeline: --file-root or "
+        "SECRETSYNC_FILE_ROOTS"
+        for i, (col, name) in enumerate([(14, "/"), (17, "../elsewhere"), (31, "sub/../..")])
+    ]
+
+
+def test_without_git_the_manifest_folder_is_the_repository(tmp_path):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / M).write_text(
+        "version: 1\nfile_roots: [../shared]\nrepos: [{repo: a/b, groups: {default: {}}}]\n"
+    )
+    with pytest.raises(ManifestError, match=re.escape("'../shared' is outside the repository")):
+        load_manifest(Path("proj") / M)
+
+
+def test_a_manifest_symlinked_from_outside_the_repository_is_refused(tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "outside.yaml").write_text("version: 1\nrepos: []\n")
+    os.symlink(tmp_path / "outside.yaml", tmp_path / "repo" / M)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path("repo") / M)
+    assert str(info.value.problems[0]) == (
+        f"repo/{M}: the manifest is a symlink to a file outside the repository"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.sourcecraft.tech:99999", "https://api.sourcecraft.tech:abc", "https://[::1"],
+)
+def test_a_malformed_api_url_points_at_its_line(url):
+    Path(M).write_text(f"version: 1\napi:\n  url: '{url}'\nrepos: []\n")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path(M))
+    assert str(info.value.problems[0]) == (
+        f"{M}:3:8: api.url: '{url}' is not a valid URL (check its host and port)"
+    )
 
 
 # ---------------------------------------------------------------------------- broken input

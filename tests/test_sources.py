@@ -305,6 +305,7 @@ def test_symlink_inside_the_manifest_folder_is_fine(tmp_path):
 
 
 def test_file_roots_allow_reading_elsewhere(tmp_path):
+    (tmp_path / ".git").mkdir()  # the repository: file_roots may not leave it
     write("shared/common.env", "COMMON=yes\n")
     write("abs/tls.key", "k")
     os.symlink(tmp_path / "abs" / "tls.key", tmp_path / "proj-link.key")
@@ -539,7 +540,8 @@ def test_source_problems_are_capped():
     assert str(found[-1]) == "secretsync.yaml: too many problems; showing the first 100"
 
 
-def test_file_roots_do_not_open_everything():
+def test_file_roots_do_not_open_everything(tmp_path):
+    (tmp_path / ".git").mkdir()
     write("shared/ok.env", "A=1\n")
     write("other/no.key", "x")
     m = manifest(
@@ -552,3 +554,31 @@ def test_file_roots_do_not_open_everything():
         " outside the manifest's folder and every file_roots folder (secret K in acme/app,"
         " group default)"
     )
+
+
+def test_git_s_own_files_are_never_read_even_through_a_symlink(tmp_path):
+    # actions/checkout leaves the CI token in .git/config.
+    write(".git/config", "[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n")
+    os.symlink(tmp_path / ".git" / "config", tmp_path / "tls.key")
+    m = manifest("default: {secrets: {A: {file: .git/config}, B: {file: tls.key}}}\n")
+    found = [p.message for p in source_problems(m)]
+    assert found == [
+        f"file {ref} is inside a .git folder; secretsync never reads git's own files"
+        f" (secret {key} in acme/app, group default)"
+        for key, ref in (("A", ".git/config"), ("B", "tls.key"))
+    ]
+
+
+def test_the_pipeline_may_allow_a_folder_outside_the_repository(tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    write("runner-temp/tls.key", "from the pipeline")
+    write(f"repo/{M}", "")
+    text = (
+        f"version: 1\nrepos:\n  - repo: acme/app\n    groups:\n      default:\n"
+        f"        secrets: {{K: {{file: {tmp_path}/runner-temp/tls.key}}}}\n"
+    )
+    Path("repo", M).write_text(text)
+    with pytest.raises(SourceError):
+        resolve_sources(load_manifest(Path("repo", M)), {})
+    m = load_manifest(Path("repo", M), extra_roots=[tmp_path / "runner-temp"])
+    assert values(group_of(resolve_sources(m, {}))) == {"K": b"from the pipeline"}

@@ -8,6 +8,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from secretsync.errors import ConfigError
+from secretsync.names import quote
 
 DEFAULT_API_URL = "https://api.sourcecraft.tech"
 API_URL_ENV = "SOURCECRAFT_API_URL"
@@ -32,9 +33,14 @@ def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str
 
 
 def check_url(url: str, *, origin: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not 0-65535
+    except ValueError:
+        message = f"{origin}: {quote(url)} is not a valid URL (check its host and port)"
+        raise ConfigError(message) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{origin}: {url!r} is not an http(s) URL")
+        raise ConfigError(f"{origin}: {quote(url)} is not an http(s) URL")
     if parts.username or parts.password:
         raise ConfigError(f"{origin}: credentials in the URL are not allowed; use the token")
     if parts.query or parts.fragment:

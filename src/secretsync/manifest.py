@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
 from secretsync import names
-from secretsync.errors import ManifestError, Problem
+from secretsync.endpoint import check_url
+from secretsync.errors import ConfigError, ManifestError, Problem
 from secretsync.models import (
     DotenvSpec,
     GroupSpec,
@@ -36,30 +37,54 @@ _SET_RE = re.compile(names.SET)
 _SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "dotenv")
 
 
-def load_manifest(path: Path) -> Manifest:
+def load_manifest(path: Path, *, extra_roots: Sequence[Path] = ()) -> Manifest:
+    """`extra_roots`: folders the pipeline (never the manifest) allows files from, wherever."""
     file = str(path)
-    text = _read_text(path, file)
-    doc, problems = _check(text, file, fast=True)
+    repository = repository_root(Path(os.path.realpath(path.absolute().parent)))
+    text = _read_text(path, file, repository)
+    doc, problems = _check(text, file, repository, fast=True)
     if problems and doc is not None and not doc.exact:
         # Shown problems point where ruamel's pure parser puts things (libyaml places empty
         # values elsewhere); reading twice costs only when there is something to fix.
-        doc, problems = _check(text, file, fast=False)
+        doc, problems = _check(text, file, repository, fast=False)
     if problems or doc is None:
         raise ManifestError(capped(_in_order(problems), file))
-    return _Builder(doc, path).manifest()
+    return _Builder(doc, path).manifest(extra_roots)
 
 
-def _check(text: str, file: str, *, fast: bool) -> tuple[Document | None, list[Problem]]:
+def repository_root(folder: Path) -> Path:
+    """The git work tree `folder` is in (the nearest folder holding `.git`), else `folder`.
+
+    A pull request can change anything inside it, and a reviewer sees every change there:
+    the manifest may name files anywhere in it, never outside.
+    """
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def inside(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
+
+
+def _check(
+    text: str, file: str, repository: Path, *, fast: bool
+) -> tuple[Document | None, list[Problem]]:
     doc, problems = read_yaml(text, file, fast=fast)
     if doc is not None:
         problems += schema_problems(doc, file)
-        problems += _rule_problems(doc, file)
+        problems += _rule_problems(doc, file, repository)
     return doc, problems
 
 
-def _read_text(path: Path, file: str) -> str:
+def _read_text(path: Path, file: str, repository: Path) -> str:
     try:
-        data = read_small_file(os.path.realpath(path), MAX_BYTES)
+        real = Path(os.path.realpath(path))
+        if path.is_symlink() and not inside(real, repository):
+            message = "the manifest is a symlink to a file outside the repository"
+            raise ManifestError([Problem(file=file, message=message)])
+        data = read_small_file(str(real), MAX_BYTES)
     except UnreadableError as err:
         raise ManifestError([Problem(file=file, message=f"the manifest {err.reason}")]) from err
     except ValueError as err:  # a NUL byte in the path
@@ -81,8 +106,9 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
 # ---------------------------------------------------------------------------- rules
 
 
-def _rule_problems(doc: Document, file: str) -> list[Problem]:
-    """What the schema cannot say: duplicate repositories, unknown sets, control characters.
+def _rule_problems(doc: Document, file: str, repository: Path) -> list[Problem]:
+    """What the schema cannot say: duplicate repositories, unknown sets, control characters,
+    file_roots outside the repository, a malformed api.url.
 
     Runs on schema-invalid data too (skipping what has the wrong type), so one run shows all.
     """
@@ -98,6 +124,23 @@ def _rule_problems(doc: Document, file: str) -> list[Problem]:
     seen_repos: dict[tuple[str, str], int] = {}
     for path in _control_in_paths(data, (), in_path_field=False):
         add(path, "must not contain control characters (newline, tab, NUL...)")
+    folder = Path(os.path.realpath(Path(file).absolute().parent))
+    for path, root in _names(data.get("file_roots"), ("file_roots",)):
+        if has_control(root):
+            continue  # said above
+        if not inside(Path(os.path.realpath(folder / root)), repository):
+            add(
+                path,
+                f"{quote(root)} is outside the repository ({repository}); a folder outside "
+                "it can be allowed only by the pipeline: --file-root or SECRETSYNC_FILE_ROOTS",
+            )
+    api = data.get("api")
+    url = api.get("url") if isinstance(api, dict) else None
+    if isinstance(url, str):
+        try:
+            check_url(url, origin="api.url")
+        except ConfigError as err:
+            add(("api", "url"), err.message.removeprefix("api.url: "))
     for index, entry in _items(data.get("repos")):
         if not isinstance(entry, dict):
             continue
@@ -177,10 +220,11 @@ class _Builder:
         line, col = self.doc.key_at(path) if key else self.doc.pos(path)
         return Location(file=self.file, line=line, col=col)
 
-    def manifest(self) -> Manifest:
+    def manifest(self, extra_roots: Sequence[Path]) -> Manifest:
         root = Path(os.path.realpath(self.path.absolute().parent))
         roots = [root]
-        for extra in _strs(self.data.get("file_roots")):
+        listed = [Path(name) for name in _strs(self.data.get("file_roots"))]
+        for extra in [*listed, *extra_roots]:
             resolved = Path(os.path.realpath(root / extra))
             if resolved not in roots:
                 roots.append(resolved)

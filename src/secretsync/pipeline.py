@@ -38,6 +38,7 @@ class JobSettings:
 
     manifest_path: Path
     pipeline_api_url: str | None = None  # --api-url / SOURCECRAFT_API_URL
+    file_roots: tuple[Path, ...] = ()  # --file-root / SECRETSYNC_FILE_ROOTS
     parallelism: int = 16
     selection: Selection = field(default_factory=Selection)
     overwrite_unknown: bool = False
@@ -77,7 +78,7 @@ class PlannedJob:
 
 
 def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
-    manifest = load_manifest(settings.manifest_path)
+    manifest = load_manifest(settings.manifest_path, extra_roots=settings.file_roots)
     api_url = choose_api_url(manifest_url=manifest.api_url, pipeline_url=settings.pipeline_api_url)
     token = read_token(manifest.token_env, environ)
     return Job(manifest=manifest, api_url=api_url, token=token, environ=environ)

@@ -35,6 +35,7 @@ from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
 
 log = logging.getLogger(__name__)
 
+_GIT_PART = f"{os.sep}.git{os.sep}"
 _ALLOW_EMPTY = "add allow_empty: true to the entry to allow it"
 
 
@@ -297,6 +298,9 @@ class _Resolver:
             if len(self.manifest.file_roots) > 1:
                 return "is outside the manifest's folder and every file_roots folder"
             return "is outside the manifest's folder; list its folder under file_roots: to allow it"
+        if _GIT_PART in real + os.sep:
+            # git's own files hold what a checkout left there (CI tokens in .git/config).
+            return "is inside a .git folder; secretsync never reads git's own files"
         try:
             data = read_small_file(real, MAX_BYTES)
         except UnreadableError as err:

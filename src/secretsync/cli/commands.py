@@ -76,6 +76,7 @@ def _prepare(settings: Any) -> Any:
 )
 def validate(
     manifest: Path,
+    file_roots: tuple[Path, ...],
     quiet: bool,
     verbose: bool,
     debug: bool,
@@ -95,7 +96,7 @@ def validate(
     from secretsync.manifest import load_manifest
     from secretsync.sources import check_sources
 
-    loaded = load_manifest(manifest)
+    loaded = load_manifest(manifest, extra_roots=file_roots)
     choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
     check_sources(loaded, None if no_env else os.environ)
     groups = sum(len(r.groups) for r in loaded.repos)
@@ -120,6 +121,7 @@ def validate(
 )
 def plan(
     manifest: Path,
+    file_roots: tuple[Path, ...],
     quiet: bool,
     verbose: bool,
     debug: bool,
@@ -147,7 +149,16 @@ def plan(
     from secretsync.pipeline import run_plan
     from secretsync.planfile import save_plan
 
-    settings = _settings(manifest, api_url, parallelism, repos, groups, keys, overwrite_unknown)
+    settings = _settings(
+        manifest,
+        api_url,
+        parallelism,
+        repos,
+        groups,
+        keys,
+        overwrite_unknown,
+        file_roots=file_roots,
+    )
     job = _prepare(settings)
     planned = run_plan(settings, job, on_values=REDACT.add)
     if out_path is not None:
@@ -203,6 +214,7 @@ def plan(
 )
 def apply(
     manifest: Path,
+    file_roots: tuple[Path, ...],
     quiet: bool,
     verbose: bool,
     debug: bool,
@@ -249,6 +261,7 @@ def apply(
         overwrite_unknown,
         max_deletes=max_deletes,
         operation_timeout_s=operation_timeout,
+        file_roots=file_roots,
     )
     if saved is not None:
         settings = dataclasses.replace(settings, selection=saved.selection)

@@ -31,6 +31,17 @@ def common_options(fn: F) -> F:
             type=click.Path(dir_okay=False, path_type=Path),
             help="The manifest to read.",
         ),
+        click.option(
+            "--file-root",
+            "file_roots",
+            multiple=True,
+            envvar="SECRETSYNC_FILE_ROOTS",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            metavar="DIR",
+            help="A folder outside the repository that file:/dotenv: may read (repeatable; "
+            "the manifest's file_roots stay inside the repository). "
+            "[env: SECRETSYNC_FILE_ROOTS, split on ':']",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
         click.option(
             "-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."
