@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -96,7 +97,8 @@ class Workspace:
         )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
-    def spawn(self, *args: str, **env: str) -> subprocess.Popen[str]:
+    def spawn(self, *args: str, ignore_sigint: bool = False, **env: str) -> subprocess.Popen[str]:
+        """`ignore_sigint`: start it as `cmd &` in a non-interactive shell would."""
         return subprocess.Popen(
             [sys.executable, "-m", "secretsync", *args],
             cwd=self.root,
@@ -105,10 +107,15 @@ class Workspace:
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
+            preexec_fn=_ignore_sigint if ignore_sigint else None,
         )
 
     def report(self, name: str) -> dict[str, Any]:
         return json.loads((self.root / name).read_text())
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def write_seed(path: Path, seed: dict[str, Any]) -> Path:

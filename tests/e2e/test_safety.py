@@ -167,10 +167,16 @@ def test_sigkill_mid_apply_then_rerun_converges(app):
     assert ws.run("plan", "--detailed-exitcode").code == 0
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_reports_what_finished_and_exits_130(app, signum):
+@pytest.mark.parametrize(
+    ("signum", "ignore_sigint"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["SIGINT", "SIGTERM", "SIGTERM-started-with-SIGINT-ignored"],
+)
+def test_interrupt_reports_what_finished_and_exits_130(app, signum, ignore_sigint):
     ws, emulator = app(KEYS, args=("--op-delay-ms", "100", "--latency-ms", "20"))
-    proc = ws.spawn("apply", "--parallelism", "1", "--report", "r.json")
+    proc = ws.spawn(
+        "apply", "--parallelism", "1", "--report", "r.json", ignore_sigint=ignore_sigint
+    )
     wait_until(lambda: len(emulator.secrets("acme/app")) >= 3)  # some operations finished
     proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=30)

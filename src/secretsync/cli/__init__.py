@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
     debug = "--debug" in args
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _sigterm_as_sigint)
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # Started with SIGINT ignored (`secretsync apply &` in a non-interactive shell):
+            # SIGTERM is raised as SIGINT, so SIGINT must be handled for CI's cancel to stop
+            # the run cleanly, with its report, rather than not at all.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     # A run allocates many small long-lived records (a Secret, a Change, an Outcome per key)
     # and few cycles: collecting the young generation every 700 allocations rescans them for
     # nothing. A larger threshold keeps cycle collection, just less often.
