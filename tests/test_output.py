@@ -64,3 +64,31 @@ def test_server_error_messages_are_masked_before_they_reach_a_report():
     masked = masked_errors(ApplyResult(plan=plan_of(c), outcomes=(failed,)))
     assert masked.outcomes[0].error.message == "value '***' is too long"
     assert masked.outcomes[0].error.error_code == "ValidationError"
+
+
+def test_a_report_that_cannot_be_written_is_an_error_after_the_result_is_printed(
+    tmp_path, monkeypatch, capsys
+):
+    import secretsync.planfile
+    from secretsync.cli.output import emit
+    from secretsync.models import Action
+    from tests.factories import change, plan_of
+
+    def full_disk(path, text):
+        if path.name == "bad.json":
+            raise OSError(28, "No space left on device")
+        path.write_text(text)
+
+    monkeypatch.setattr(secretsync.planfile, "write_atomically", full_disk)
+    plan = plan_of(change("K", Action.CREATE, value="v"))
+    reports = (tmp_path / "bad.json", tmp_path / "good.md")
+    written = emit(
+        "plan", plan, None, fmt="text", quiet=True, verbose=False, color=False, reports=reports
+    )
+    assert written is False
+    captured = capsys.readouterr()
+    assert captured.out.startswith("Plan: 1 to create")
+    assert f"error: cannot write the report {tmp_path}/bad.json: No space left on device" in (
+        captured.err
+    )
+    assert (tmp_path / "good.md").exists()  # the other reports are still written

@@ -146,3 +146,33 @@ def test_json_reports_match_the_published_schema():
     broken = build_report("plan", plan)
     broken["changes"][0]["action"] = "rename"
     assert list(validator.iter_errors(broken))
+
+
+def test_names_from_the_api_or_a_pull_request_cannot_inject_markup_or_escapes():
+    # The API's key names are not checked by the manifest (deletions list what is stored),
+    # and paths come from the pull request under review.
+    from secretsync.models import Change, Plan, Target
+
+    def delete(key: str) -> Change:
+        return Change(
+            repo="acme/app", repo_id="r1", group="default", key=key, action=Action.DELETE,
+            source=None,
+        )  # fmt: skip
+
+    created = Change(
+        repo="acme/app", repo_id="r1", group="default", key="K", action=Action.CREATE,
+        source="file:a`` <img src=y> **No changes** ``",
+    )  # fmt: skip
+    changes = (delete("C\x1b[2J\x1b]0;pwned\x07"), delete("B`\n\n<img src=x>\n`"), created)
+    target = Target(repo="acme/app", repo_id="r1", group="default", prune=True)
+    plan = Plan(changes=changes, targets=(target,))
+
+    text = render_text("plan", plan, color=False)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "C\\x1b[2J\\x1b]0;pwned\\x07" in text  # shown, escaped, on one line
+
+    markdown = render_markdown("plan", plan)
+    # Each name is one code span whose fence is longer than any backtick run inside it.
+    assert "`` B`\\x0a\\x0a<img src=x>\\x0a` ``" in markdown
+    assert "``` file:a`` <img src=y> **No changes** `` ```" in markdown
+    assert "\n<img" not in markdown

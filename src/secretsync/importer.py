@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secretsync.models import RepoInfo
+from secretsync.names import KEY_RE
 from secretsync.remote import SourceCraftClient
 
 SCHEMA_URL = "https://secretsync.dev/schemas/manifest.schema.json"
@@ -25,6 +26,7 @@ class ImportedRepo:
     repo: RepoInfo
     address: str  # as the user named it: "org/repo" or a repo id
     groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group, sorted keys)
+    skipped: int = 0  # listed keys that are not valid secret names (a manifest cannot hold them)
 
 
 async def fetch_existing(
@@ -32,10 +34,14 @@ async def fetch_existing(
 ) -> ImportedRepo:
     info = await (client.get_repo_by_id(repo) if _UUID.match(repo) else client.get_repo(repo))
     found = []
+    skipped = 0
     for group in groups:
-        keys = sorted((await client.list_secrets(info.repo_id, group)).keys())
+        listed = (await client.list_secrets(info.repo_id, group)).keys()
+        # A name from the API goes into YAML and a .env template: only valid names do.
+        keys = sorted(key for key in listed if KEY_RE.fullmatch(key))
+        skipped += len(listed) - len(keys)
         found.append((group, tuple(keys)))
-    return ImportedRepo(repo=info, address=repo, groups=tuple(found))
+    return ImportedRepo(repo=info, address=repo, groups=tuple(found), skipped=skipped)
 
 
 def env_name(repo: ImportedRepo, group: str, key: str) -> str:

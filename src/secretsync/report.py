@@ -5,7 +5,9 @@ Nothing here ever sees a value: reports are built from Change fields other than 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -87,6 +89,7 @@ _MD_VERB = {
 
 def _md(text: str) -> str:
     """Escape what would break a table cell or start Markdown/HTML markup."""
+    text = one_line(text)
     for ch in "\\|`*_<>[]":
         text = text.replace(ch, "\\" + ch)
     return text
@@ -115,7 +118,7 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
     deletions = [c for c in plan.changes if c.action is Action.DELETE]
     if deletions:
         lines.append(f"> [!WARNING]\n> {len(deletions)} secret(s) will be deleted (prune):")
-        lines += [f"> - `{c.repo}` / `{c.group}` / `{c.key}`" for c in deletions]
+        lines += [f"> - {_code(c.repo)} / {_code(c.group)} / {_code(c.key)}" for c in deletions]
         lines.append("")
     for warning in plan.warnings:
         lines.append(f"- ⚠️ {_md(warning)}")
@@ -132,7 +135,8 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         # into a wall: then totals and deletions above carry the review.
         opened = " open" if n_pending and repos_with_changes <= _OPEN_SECTIONS else ""
         lines.append(
-            f"<details{opened}><summary><code>{_md(repo)}</code>: {n_pending} change(s)"
+            f"<details{opened}><summary><code>{html.escape(one_line(repo))}</code>: "
+            f"{n_pending} change(s)"
             f", {len(rows) - n_pending} other</summary>"
         )
         lines.append("")
@@ -146,7 +150,7 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
             source = _code(change.source) if change.source else "not in manifest"
             row = (
                 f"| {change.action.symbol.strip() or '='} | {_md(change.group)} | "
-                f"`{change.key}` | {_MD_VERB[change.action]} | {source} |"
+                f"{_code(change.key)} | {_MD_VERB[change.action]} | {source} |"
             )
             if result is not None:
                 row += f" {_md(_outcome_words(outcome))} |"
@@ -162,10 +166,25 @@ _OPEN_SECTIONS = 10
 
 
 def _code(text: str) -> str:
-    """A code span that survives any content inside a table cell."""
-    text = text.replace("|", "\\|")
-    fence = "``" if "`" in text else "`"
-    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+    """A code span that survives any content inside a table cell: one line, its fence longer
+    than any run of backticks inside it (a name from the API or a path from a pull request
+    must not close it and put raw HTML or Markdown into the comment)."""
+    text = one_line(text).replace("|", "\\|")
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_BACKTICKS = re.compile(r"`+")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(name: str) -> str:
+    """A name on one line with no terminal escapes: control characters as \\xNN."""
+    if not _UNPRINTABLE.search(name):
+        return name
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -202,10 +221,11 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def _change_line(change: Change, color: bool, widths: tuple[int, int], tail: str = "") -> str:
     symbol = _paint(change.action.symbol, _COLORS[change.action], color)
-    source = change.source or "not in the manifest"
+    source = one_line(change.source or "not in the manifest")
+    key = one_line(change.key)
     if not tail:
-        return f"  {symbol} {change.key:<{widths[0]}}  {source}"
-    return f"  {symbol} {change.key:<{widths[0]}}  {source:<{widths[1]}}  {tail}"
+        return f"  {symbol} {key:<{widths[0]}}  {source}"
+    return f"  {symbol} {key:<{widths[0]}}  {source:<{widths[1]}}  {tail}"
 
 
 def _widths(changes: list[Change]) -> tuple[int, int]:
@@ -240,7 +260,7 @@ def render_text(
         ]
         unchanged = sum(1 for c, _ in rows if c.action is Action.UNCHANGED)
         prune = " [prune]" if target.prune else ""
-        heading = _paint(f"{target.repo} · {target.group}{prune}", _BOLD, color)
+        heading = _paint(f"{one_line(target.repo)} · {one_line(target.group)}{prune}", _BOLD, color)
         if not shown:
             if verbose or any(c.action is Action.DELETE for c, _ in rows):
                 lines.append(f"{heading}: {unchanged} unchanged")
@@ -255,7 +275,7 @@ def render_text(
         lines.append("")
         lines.append(_paint("Deletions (prune: on):", _BOLD, color))
         for change, outcome in deletions:
-            where = f"{change.repo} · {change.group} · {change.key}"
+            where = f"{one_line(change.repo)} · {one_line(change.group)} · {one_line(change.key)}"
             symbol = _paint("-", _COLORS[Action.DELETE], color)
             tail = _result_tail(change, outcome)
             lines.append(f"  {symbol} {where}" + (f"  {tail}" if tail else ""))
@@ -272,7 +292,18 @@ def render_text(
 def _result_tail(change: Change, outcome: Outcome | None) -> str:
     if outcome is None or not change.action.writes:
         return ""
-    return _outcome_words(outcome)
+    return one_line(_outcome_words(outcome))
+
+
+def render_failures(result: ApplyResult) -> str:
+    """Just the failed changes, one line each (what `--quiet` still shows)."""
+    lines = [
+        f"  ! {one_line(o.change.repo)} · {one_line(o.change.group)} · {one_line(o.change.key)}  "
+        f"{one_line(_outcome_words(o))}"
+        for o in result.outcomes
+        if o.status == "failed"
+    ]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def summary_line(command: str, plan: Plan, result: ApplyResult | None = None) -> str:

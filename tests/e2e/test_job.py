@@ -146,6 +146,23 @@ def test_failed_operation_exits_1_while_other_changes_land(job):
     failed = [c for c in ws.report("r.json")["changes"] if c["status"] == "failed"]
     assert [c["key"] for c in failed] == ["TLS_KEY"]
     assert failed[0]["error"]["error_code"] and failed[0]["operation_id"]
+    quiet = ws.run("apply", "--quiet")  # the summary, and still what failed
+    assert quiet.code == 1
+    summary, failure = quiet.stdout.splitlines()
+    assert summary.startswith("Apply: 0 created") and "1 failed" in summary
+    assert failure.startswith("  ! acme/api · default · TLS_KEY  failed: ")
+
+
+def test_an_unwritable_report_path_is_refused_before_any_change(job, tmp_path):
+    ws, emulator = job
+    (ws.root / "afile").write_text("")
+    before = emulator.control("state")
+    for args in (("apply", "--report", "afile/r.json"), ("plan", "--out", "afile/p.plan")):
+        result = ws.run(*args)
+        assert result.code == 64, result.stderr
+        assert "afile is a file, not a folder" in result.stderr
+    assert emulator.control("state") == before
+    assert emulator.stats()["requests_total"] == 0
 
 
 def test_wrong_token_is_a_clear_401(job):

@@ -11,9 +11,15 @@ from typing import Any
 import click
 
 from secretsync import __version__
-from secretsync.cli.options import common_options, remote_options
+from secretsync.cli.options import check_writable_path, common_options, remote_options
 from secretsync.cli.output import REDACT, Progress, emit, err, out, setup_logging, wants_color
-from secretsync.errors import EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from secretsync.errors import (
+    EXIT_CHANGES_PENDING,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ConfigError,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -117,6 +123,7 @@ def validate(
     "--out",
     "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=check_writable_path,
     help="Save the plan for `apply --plan FILE` (stores no values).",
 )
 def plan(
@@ -162,15 +169,20 @@ def plan(
     job = _prepare(settings)
     planned = run_plan(settings, job, on_values=REDACT.add)
     if out_path is not None:
-        save_plan(
-            out_path,
-            planned.plan,
-            planned.desired,
-            api_url=job.api_url,
-            selection=settings.selection,
-        )
+        try:
+            save_plan(
+                out_path,
+                planned.plan,
+                planned.desired,
+                api_url=job.api_url,
+                selection=settings.selection,
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the plan file {out_path}: {exc.strerror or type(exc).__name__}"
+            ) from None
         err(f"plan saved to {out_path}")
-    emit(
+    written = emit(
         "plan",
         planned.plan,
         None,
@@ -180,6 +192,8 @@ def plan(
         color=color,
         reports=reports,
     )
+    if not written:
+        return EXIT_ERROR
     if detailed_exitcode and planned.plan.has_changes:
         return EXIT_CHANGES_PENDING
     return EXIT_OK
@@ -301,7 +315,7 @@ def apply(
     finally:
         for bar in progress:
             bar.close()
-    emit(
+    written = emit(
         "apply",
         planned.plan,
         result,
@@ -315,9 +329,10 @@ def apply(
         err("interrupted: the report lists what finished; run apply again to converge")
         return EXIT_INTERRUPTED
     if result.failed:
-        err(f"error: {result.failed} change(s) failed; see above")
+        where = "see above" if output_format == "text" else f"see the {output_format} output"
+        err(f"error: {result.failed} change(s) failed; {where}")
         return EXIT_ERROR
-    return EXIT_OK
+    return EXIT_OK if written else EXIT_ERROR
 
 
 def _register_subcommands() -> None:

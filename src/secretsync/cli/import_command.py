@@ -102,4 +102,9 @@ def import_command(
     write_atomically(env_template, render_env_template(imported))
     total = sum(len(keys) for _, keys in imported.groups)
     err(f"wrote {output} ({total} secrets in {len(groups)} group(s)) and {env_template}")
+    if imported.skipped:
+        err(
+            f"warning: {imported.skipped} stored key(s) are not valid secret names "
+            "(letters, digits, '_'; not starting with a digit) and were left out"
+        )
     return EXIT_OK

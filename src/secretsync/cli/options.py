@@ -17,7 +17,25 @@ def _check_report_path(
     for path in value:
         if path.suffix not in (".json", ".md"):
             raise click.BadParameter(f"{path}: must end in .json or .md", ctx=ctx, param=param)
+        check_writable_path(ctx, param, path)
     return value
+
+
+def check_writable_path(
+    ctx: click.Context, param: click.Parameter, path: Path | None
+) -> Path | None:
+    """Refuse, before anything is changed, an output path that can never be written: one that
+    is a folder, or under a file. (Missing folders are created when it is written.)"""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a folder", ctx=ctx, param=param)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise click.BadParameter(f"{parent} is a file, not a folder", ctx=ctx, param=param)
+            break
+    return path
 
 
 def common_options(fn: F) -> F:
@@ -100,6 +118,7 @@ def remote_options(fn: F) -> F:
             "reports",
             multiple=True,
             callback=_check_report_path,
+            metavar="PATH",
             type=click.Path(dir_okay=False, path_type=Path),
             help="Write the result to PATH: JSON if it ends in .json, Markdown if .md; repeatable.",
         ),

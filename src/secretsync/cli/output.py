@@ -97,16 +97,15 @@ def emit(
     verbose: bool,
     color: bool | None,
     reports: tuple[Path, ...],
-) -> None:
+) -> bool:
+    """Print the result, then write the reports; False if a report could not be written
+    (said on stderr: the result is printed first, so a bad path never hides what happened)."""
     from secretsync import report
     from secretsync.planfile import write_atomically
 
     if result is not None:
         result = masked_errors(result)
 
-    for path in reports:
-        render = report.render_json if path.suffix == ".json" else report.render_markdown
-        write_atomically(path, render(command, plan, result))
     if fmt == "json":
         out(report.render_json(command, plan, result))
     elif fmt == "markdown":
@@ -114,11 +113,22 @@ def emit(
     else:
         if quiet:
             out(report.summary_line(command, plan, result) + "\n")
+            if result is not None and result.failed:
+                out(report.render_failures(result))
         else:
             out(
                 report.render_text(
                     command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
                 )
             )
+    written = True
     for path in reports:
-        err(f"report written to {path}")
+        render = report.render_json if path.suffix == ".json" else report.render_markdown
+        try:
+            write_atomically(path, render(command, plan, result))
+        except OSError as exc:
+            err(f"error: cannot write the report {path}: {exc.strerror or type(exc).__name__}")
+            written = False
+        else:
+            err(f"report written to {path}")
+    return written
