@@ -100,6 +100,15 @@ def test_libyaml_and_pure_parser_give_the_same_result(text, monkeypatch):
 
 
 @needs_libyaml
+@pytest.mark.parametrize("at", [0, len(CONTRACT) // 2, len(CONTRACT)])
+def test_a_byte_order_mark_inside_the_text_reads_the_same_both_ways(monkeypatch, at):
+    # Found by hypothesis: libyaml skipped a BOM at the end that ruamel's parser refuses.
+    text = CONTRACT[:at] + "\ufeff" + CONTRACT[at:]
+    pure = load_text(text, libyaml=None, monkeypatch=monkeypatch)
+    assert load_text(text, libyaml=LIBYAML, monkeypatch=monkeypatch) == pure
+
+
+@needs_libyaml
 @FAST
 @given(st.lists(st.sampled_from(YAML_BITS), max_size=40))
 def test_libyaml_and_pure_parser_agree_on_fragments(monkeypatch, bits):

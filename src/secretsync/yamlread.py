@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 # quoted strings) but no real manifest nests anywhere near this deep.
 MAX_FLOW_BRACKETS = 64
 
-# libyaml takes these as line breaks (so its lines differ) and accepts tabs where ruamel's
-# parser refuses them: such text goes to the pure parser only.
-_LIBYAML_DIFFERS = re.compile("[\t\x85\u2028\u2029]")
+# libyaml takes these as line breaks (so its lines differ), accepts tabs where ruamel's
+# parser refuses them, and skips a byte order mark anywhere: such text goes to the pure
+# parser only.
+_LIBYAML_DIFFERS = re.compile("[\t\x85\u2028\u2029\ufeff]")
 
 # None when ruamel.yaml.clib is not installed; a test sets it to None to cover that path.
 _c_parser: Any = CParser
