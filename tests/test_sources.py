@@ -170,10 +170,18 @@ def test_explicit_secret_wins_over_the_same_key_from_group_dotenv():
     ]
 
 
-def test_duplicate_key_in_one_env_file_later_line_wins():
-    write("a.env", "A=first\nA=second\n")
-    m = manifest("default: {dotenv: a.env, secrets: {B: {dotenv: a.env, key: A}}}\n")
-    assert values(group_of(resolve_sources(m, {}))) == {"A": b"second", "B": b"second"}
+@pytest.mark.parametrize(
+    "content", ["A=first\nB=b\nA=second\n", 'A=first\nB="two\nlines"\nA=second\n']
+)
+def test_a_key_repeated_in_one_env_file_is_refused(content):
+    # The later line would win while a reviewer reads the first (both parsers say so).
+    write("a.env", content)
+    m = manifest("default: {dotenv: a.env}\n")
+    line = content.count("\n")
+    assert one(m) == (
+        f"a.env:{line}: repos[0].groups.default.dotenv: key A is repeated (first on line 1);"
+        " list each key once"
+    )
 
 
 def test_no_interpolation_in_env_files():
