@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,8 @@ from secretsync.models import (
     Secret,
     Target,
 )
-from secretsync.planner import GroupPlan, Selection, join_plan, plan_group
-from secretsync.reading import Early, Listing, read_remote, refuse_repeats
+from secretsync.planner import GroupPlan, Selection, join_plan, plan_group, unmatched_filters
+from secretsync.reading import Early, Listing, Read, read_remote, refuse_repeats
 from secretsync.remote import SourceCraftClient, build_http_client
 from secretsync.sources import iter_sources
 from secretsync.tasks import overlap
@@ -162,7 +163,23 @@ async def compute_plan(
             group = resolved[read.repo_index].groups[read.group_index]
             parts.append(read.planned or plan(group, read.target, read.listing))
             wanted.append((read.target, group))
-    return PlannedJob(job=job, plan=join_plan(parts, settings.selection), desired=tuple(wanted))
+    planned = join_plan(parts, settings.selection)
+    warnings = _empty_selectors(job.manifest, reads) + unmatched_filters(
+        settings.selection, [read.target for found in reads for read in found], planned
+    )
+    if warnings:
+        planned = dataclasses.replace(planned, warnings=(*planned.warnings, *warnings))
+    return PlannedJob(job=job, plan=planned, desired=tuple(wanted))
+
+
+def _empty_selectors(manifest: Manifest, reads: Sequence[Sequence[Read]]) -> list[str]:
+    """An `org:` entry whose match/exclude leaves no repository is most likely a typo."""
+    found = {read.repo_index for group_reads in reads for read in group_reads}
+    return [
+        f"{spec.label} (line {spec.location.line}) selected no repository of org {spec.org}"
+        for index, spec in enumerate(manifest.repos)
+        if spec.org and index not in found
+    ]
 
 
 async def _resolve_between_requests(

@@ -36,6 +36,25 @@ class Selection:
         return _any_match((key,), self.keys)
 
 
+def unmatched_filters(selection: Selection, targets: Sequence[Target], plan: Plan) -> list[str]:
+    """A warning per --repo/--group/--key glob that selected nothing: a typo in a filter must
+    not look like "no changes". `targets` are all the manifest's, before --repo/--group."""
+    out = []
+    for glob in selection.repos:
+        if not any(_any_match((t.repo, f"id:{t.repo_id}", t.repo_id), (glob,)) for t in targets):
+            out.append(f"--repo {glob} matched no repository of the manifest")
+    in_repos = [
+        t for t in targets if _any_match((t.repo, f"id:{t.repo_id}", t.repo_id), selection.repos)
+    ]
+    for glob in selection.groups:
+        if not any(fnmatch.fnmatchcase(t.group, glob) for t in in_repos):
+            out.append(f"--group {glob} matched no group of the selected repositories")
+    for glob in selection.keys:
+        if not any(fnmatch.fnmatchcase(c.key, glob) for c in plan.changes):
+            out.append(f"--key {glob} matched no key of the selected groups")
+    return out
+
+
 def _any_match(names: Sequence[str], globs: Sequence[str]) -> bool:
     if not globs:
         return True

@@ -95,6 +95,26 @@ def test_targeting_narrows_apply_and_marks_the_report_partial(org):
     assert emulator.secrets("acme/svc-alpha") == {}
 
 
+def test_filters_and_selectors_that_select_nothing_are_warned_about(org):
+    ws, _ = org
+    typo = ws.run(
+        "plan", "--repo", "acme/svc-betta", "--group", "Default", "--key", "NOPE", "--quiet"
+    )
+    assert typo.code == 0, typo.stderr  # a warning, not an error: nothing is wrong remotely
+    assert typo.stderr.splitlines() == [
+        "warning: --repo acme/svc-betta matched no repository of the manifest",
+        "warning: --group Default matched no group of the selected repositories",
+        "warning: --key NOPE matched no key of the selected groups",
+    ]
+    ws.write("secretsync.yaml", FANOUT.replace('match: "svc-*"', 'match: "srv-*"'))
+    plan = ws.run("plan", "--report", "p.json")
+    assert plan.code == 0, plan.stderr
+    assert "warning: acme/srv-* (line 7) selected no repository of org acme" in plan.stdout
+    assert ws.report("p.json")["warnings"] == [
+        "acme/srv-* (line 7) selected no repository of org acme"
+    ]
+
+
 def test_quiet_prints_only_the_summary_and_json_is_pipeable(org):
     ws, _ = org
     quiet = ws.run("plan", "--quiet")

@@ -113,6 +113,8 @@ def emit(
     else:
         if quiet:
             out(report.summary_line(command, plan, result) + "\n")
+            for warning in plan.warnings:
+                err(f"warning: {report.one_line(warning)}")
             if result is not None and result.failed:
                 out(report.render_failures(result))
         else:
