@@ -176,3 +176,27 @@ def test_names_from_the_api_or_a_pull_request_cannot_inject_markup_or_escapes():
     assert "`` B`\\x0a\\x0a<img src=x>\\x0a` ``" in markdown
     assert "``` file:a`` <img src=y> **No changes** `` ```" in markdown
     assert "\n<img" not in markdown
+
+
+def test_apply_markdown_counts_what_happened_not_what_was_planned():
+    t = target()
+    created = change("A", Action.CREATE, t=t, value="a")
+    failed_change = change("B", Action.CREATE, t=t, value="b")
+    same = change("C", Action.UNCHANGED, t=t)
+    result = ApplyResult(
+        plan=plan_of(created, failed_change, same),
+        outcomes=(
+            Outcome(change=created, status="success", operation_id="op-1"),
+            Outcome(
+                change=failed_change,
+                status="failed",
+                operation_id="op-2",
+                error=ErrorInfo(error_code="Failed", message="boom"),
+            ),
+            Outcome(change=same, status="success"),
+        ),
+    )
+    markdown = render_markdown("apply", result.plan, result)
+    assert "**1** created, **0** updated, **0** deleted, 1 unchanged, **1** failed." in markdown
+    unchanged_row = next(line for line in markdown.splitlines() if "`C`" in line)
+    assert unchanged_row.endswith("| – |")

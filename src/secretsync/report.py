@@ -100,13 +100,20 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
     summary = summarize(plan, result)
     title = "secretsync plan" if command == "plan" else "secretsync apply"
     lines = [f"### {title}", ""]
-    totals = (
-        f"**{summary['create']}** to create, **{summary['update']}** to update, "
-        f"**{summary['delete']}** to delete, {summary['unchanged']} unchanged"
-    )
-    if command == "apply":
-        totals = totals.replace("to ", "")
-        totals += f", **{summary['failed']}** failed"
+    if result is None:
+        totals = (
+            f"**{summary['create']}** to create, **{summary['update']}** to update, "
+            f"**{summary['delete']}** to delete, {summary['unchanged']} unchanged"
+        )
+    else:  # what happened, as the terminal summary counts it: a failed create created nothing
+        done = Counter(o.change.action for o in result.outcomes if o.status == "success")
+        totals = (
+            f"**{done[Action.CREATE]}** created, **{done[Action.UPDATE]}** updated, "
+            f"**{done[Action.DELETE]}** deleted, {summary['unchanged']} unchanged, "
+            f"**{summary['failed']}** failed"
+        )
+        if summary.get("not_started"):
+            totals += f", {summary['not_started']} not started"
     if summary["unknown"]:
         totals += f", {summary['unknown']} unknown"
     lines.append(totals + ".")
@@ -117,7 +124,8 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         lines += ["> Interrupted: some changes were not applied.", ""]
     deletions = [c for c in plan.changes if c.action is Action.DELETE]
     if deletions:
-        lines.append(f"> [!WARNING]\n> {len(deletions)} secret(s) will be deleted (prune):")
+        said = "secret(s) will be deleted (prune):" if result is None else "deletion(s) (prune):"
+        lines.append(f"> [!WARNING]\n> {len(deletions)} {said}")
         lines += [f"> - {_code(c.repo)} / {_code(c.group)} / {_code(c.key)}" for c in deletions]
         lines.append("")
     for warning in plan.warnings:
@@ -153,7 +161,8 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
                 f"{_code(change.key)} | {_MD_VERB[change.action]} | {source} |"
             )
             if result is not None:
-                row += f" {_md(_outcome_words(outcome))} |"
+                words = _outcome_words(outcome) if change.action.writes else "–"
+                row += f" {_md(words)} |"
             lines.append(row)
         lines += ["", "</details>", ""]
     if not plan.changes:
