@@ -200,3 +200,20 @@ def test_values_are_known_to_redaction_before_a_remote_error_surfaces(world):
         plan_with(manifest, emulator.url, environ(token="wrong-token"), events, seen)
     assert "values" in events
     assert len(seen) == 2 * REPOS
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        ({}, "is not set"),
+        ({"SOURCECRAFT_TOKEN": ""}, "is empty"),
+        ({"SOURCECRAFT_TOKEN": " "}, "is empty"),
+    ],
+)
+def test_a_missing_token_and_an_empty_one_are_told_apart(environ, said):
+    from secretsync.errors import ConfigError
+    from secretsync.pipeline import read_token
+
+    with pytest.raises(ConfigError) as info:
+        read_token("SOURCECRAFT_TOKEN", environ)
+    assert info.value.message == f"environment variable SOURCECRAFT_TOKEN {said}"

@@ -430,6 +430,7 @@ def test_exhausted_retries_raise_the_last_answer(httpx_mock):
     assert (
         str(caught.value) == "GET /api/v1/user -> HTTP 503 Unavailable: try later (request_id: r-6)"
     )
+    assert caught.value.hint == "still failing after 6 attempts over 4 s"
 
 
 def test_deadline_stops_retrying_before_max_attempts(httpx_mock):

@@ -88,8 +88,9 @@ def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
 def read_token(token_env: str, environ: Mapping[str, str]) -> Secret:
     raw = environ.get(token_env, "").strip()
     if not raw:
+        state = "is not set" if token_env not in environ else "is empty"
         raise ConfigError(
-            f"environment variable {token_env} is not set",
+            f"environment variable {token_env} {state}",
             hint=f"export {token_env} with a SourceCraft personal access token "
             "(SourceCraft CI predefines SOURCECRAFT_TOKEN)",
         )
@@ -196,7 +197,8 @@ def check_deletion_limit(plan: Plan, max_deletes: int | None) -> None:
     deletes = plan.count(Action.DELETE)
     if max_deletes is not None and deletes > max_deletes:
         raise DeletionLimitError(
-            f"the plan deletes {deletes} secrets, more than --max-deletes {max_deletes} allows; "
+            f"the plan deletes {deletes} secret{'' if deletes == 1 else 's'}, more than "
+            f"--max-deletes {max_deletes} allows; "
             "nothing was changed",
             hint=f"review the deletions with `secretsync plan`, then run apply with "
             f"--max-deletes {deletes} to allow them",

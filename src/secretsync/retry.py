@@ -236,8 +236,24 @@ class RetryingSender:
             out_of_time = self._clock() + wait - started > policy.deadline_s
             if attempt >= policy.max_attempts or out_of_time:
                 if response is not None:
-                    raise api_error(method, path, response, token_env=self._token_env)
+                    raise api_error(
+                        method,
+                        path,
+                        response,
+                        token_env=self._token_env,
+                        hint=f"still failing after {attempt} attempts over "
+                        f"{self._clock() - started:.0f} s",
+                    )
                 assert failure is not None
                 raise transport_error(method, path, failure, attempt) from failure
             self.retries += 1
+            logger.info(
+                "%s %s -> %s; retrying in %.1f s (attempt %d of %d)",
+                method,
+                path,
+                response.status_code if response is not None else type(failure).__name__,
+                wait,
+                attempt + 1,
+                policy.max_attempts,
+            )
             await self._sleep(wait)

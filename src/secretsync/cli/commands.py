@@ -63,6 +63,10 @@ def _settings(
     )
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _prepare(settings: Any) -> Any:
     from secretsync.pipeline import prepare_job
 
@@ -108,7 +112,8 @@ def validate(
     groups = sum(len(r.groups) for r in loaded.repos)
     if not quiet:
         skipped = " (env variables not checked)" if no_env else ""
-        entries = f"{len(loaded.repos)} repository entries, {groups} groups"
+        entries = f"{_count(len(loaded.repos), 'repository entry', 'repository entries')}, "
+        entries += _count(groups, "group", "groups")
         out(f"{manifest}: valid, {entries}{skipped}.\n")
     return EXIT_OK
 

@@ -50,8 +50,10 @@ from secretsync.errors import EXIT_OK, ConfigError
     show_default=True,
     help="Variable holding the token.",
 )
-@click.option("-v", "--verbose", is_flag=True)
-@click.option("--debug", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log retries and waits.")
+@click.option(
+    "--debug", is_flag=True, help="Debug logging; tracebacks for errors (values stay masked)."
+)
 def import_command(
     repo: str,
     groups: tuple[str, ...],

@@ -62,7 +62,7 @@ def common_options(fn: F) -> F:
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
         click.option(
-            "-v", "--verbose", is_flag=True, help="Show unchanged keys and progress details."
+            "-v", "--verbose", is_flag=True, help="Also list unchanged keys; log retries and waits."
         ),
         click.option(
             "--debug",
