@@ -4,8 +4,12 @@ no longer matches it.
 What the file stores: the API URL, the selection, every target and every change (repository,
 group, key, action, source label) — and for the values, one single digest over all desired
 values of the plan together: scrypt (n=2**15, r=8, p=1) with a random 16-byte salt. There is
-nothing per value, so no value can be read back or tested on its own; guessing means guessing
-every value of the plan at once, at scrypt's deliberately high cost per guess.
+nothing per value, so no value can be read back; guessing means guessing every value of the
+plan at once, at scrypt's deliberately high cost per guess. But a pull request writes the
+manifest: a plan of one low-entropy value (a PIN from the CI environment) can be guessed
+offline from the file. With SECRETSYNC_PLAN_KEY set (a CI secret given to both the plan and
+the apply job), the digest is also keyed (HMAC-SHA256 over the scrypt output), and the file
+alone tests nothing.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from secretsync import __version__
 from secretsync.errors import ConfigError, PlanMismatchError
-from secretsync.models import DesiredGroup, Plan, Target
+from secretsync.models import DesiredGroup, Plan, Secret, Target
 from secretsync.planner import Selection
 
 FORMAT = "secretsync-plan"
@@ -32,8 +36,15 @@ FORMAT_VERSION = 1
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 
+_KDF_PLAIN, _KDF_KEYED = "scrypt", "scrypt+hmac-sha256"
+PLAN_KEY_ENV = "SECRETSYNC_PLAN_KEY"
+
+
 def values_digest(
-    desired: Sequence[tuple[Target, DesiredGroup]], selection: Selection, salt: bytes
+    desired: Sequence[tuple[Target, DesiredGroup]],
+    selection: Selection,
+    salt: bytes,
+    key: Secret | None = None,
 ) -> bytes:
     material = bytearray()
     for target, group in desired:
@@ -47,7 +58,12 @@ def values_digest(
                 secret.value.reveal(),
             ):
                 material += len(part).to_bytes(8, "big") + part
-    return hashlib.scrypt(bytes(material), salt=salt, maxmem=64 * 1024 * 1024, dklen=32, **_SCRYPT)
+    stretched = hashlib.scrypt(
+        bytes(material), salt=salt, maxmem=64 * 1024 * 1024, dklen=32, **_SCRYPT
+    )
+    if key is None:
+        return stretched
+    return hmac.new(key.reveal(), stretched, hashlib.sha256).digest()
 
 
 def _plan_body(plan: Plan, api_url: str) -> dict[str, Any]:
@@ -66,6 +82,7 @@ def save_plan(
     *,
     api_url: str,
     selection: Selection,
+    key: Secret | None = None,
 ) -> None:
     salt = secrets.token_bytes(16)
     document = {
@@ -76,10 +93,10 @@ def save_plan(
         "selection": {"repos": selection.repos, "groups": selection.groups, "keys": selection.keys},
         **_plan_body(plan, api_url),
         "values": {
-            "kdf": "scrypt",
+            "kdf": _KDF_PLAIN if key is None else _KDF_KEYED,
             **_SCRYPT,
             "salt": base64.b64encode(salt).decode(),
-            "digest": base64.b64encode(values_digest(desired, selection, salt)).decode(),
+            "digest": base64.b64encode(values_digest(desired, selection, salt, key)).decode(),
         },
     }
     write_atomically(path, json.dumps(document, indent=2) + "\n")
@@ -110,10 +127,21 @@ class SavedPlan:
         )
 
     def verify(
-        self, plan: Plan, desired: Sequence[tuple[Target, DesiredGroup]], *, api_url: str
+        self,
+        plan: Plan,
+        desired: Sequence[tuple[Target, DesiredGroup]],
+        *,
+        api_url: str,
+        key: Secret | None = None,
     ) -> None:
         """Raise PlanMismatchError unless targets, keys, actions and values are as reviewed."""
         reviewed = self.document
+        keyed = reviewed["values"]["kdf"] == _KDF_KEYED
+        if keyed and key is None:
+            raise ConfigError(
+                f"{self.path} was saved with {PLAN_KEY_ENV} set; apply needs the same key",
+                hint=f"give the apply job the {PLAN_KEY_ENV} secret the plan job had",
+            )
         now = _plan_body(plan, api_url)
         differences: list[str] = []
         if reviewed["api_url"] != now["api_url"]:
@@ -133,7 +161,7 @@ class SavedPlan:
             differences.append(f"{label}: reviewed {was}, now {now_}")
         values = reviewed["values"]
         salt = base64.b64decode(values["salt"])
-        digest = values_digest(desired, self.selection, salt)
+        digest = values_digest(desired, self.selection, salt, key if keyed else None)
         if not hmac.compare_digest(digest, base64.b64decode(values["digest"])):
             differences.append("the secret values behind the plan changed since it was reviewed")
         if differences:
@@ -144,6 +172,12 @@ class SavedPlan:
                 "nothing was changed",
                 hint="run `secretsync plan --out` again and have the new plan reviewed",
             )
+
+
+def plan_key(environ: Mapping[str, str]) -> Secret | None:
+    """SECRETSYNC_PLAN_KEY, when set and not empty."""
+    raw = environ.get(PLAN_KEY_ENV, "")
+    return Secret(raw.encode()) if raw else None
 
 
 def load_plan(path: Path) -> SavedPlan:
@@ -157,7 +191,10 @@ def load_plan(path: Path) -> SavedPlan:
         if document["format"] != FORMAT or document["format_version"] != FORMAT_VERSION:
             raise ConfigError(f"{path}: not a secretsync plan file of format version 1")
         values = document["values"]
-        if values["kdf"] != "scrypt" or {k: values[k] for k in _SCRYPT} != _SCRYPT:
+        if (
+            values["kdf"] not in (_KDF_PLAIN, _KDF_KEYED)
+            or {k: values[k] for k in _SCRYPT} != _SCRYPT
+        ):
             raise ConfigError(f"{path}: unsupported value digest")
         base64.b64decode(values["salt"], validate=True)
         base64.b64decode(values["digest"], validate=True)

@@ -68,6 +68,23 @@ def test_reviewed_plan_applies_when_nothing_changed(app):
     assert emulator.secrets("acme/app") == expected(KEYS[:4])
 
 
+def test_a_plan_saved_with_a_plan_key_applies_only_with_it(app):
+    ws, emulator = app()
+    key = "plan-key-e2e-91d0"
+    assert ws.run("plan", "--out", "reviewed.plan", SECRETSYNC_PLAN_KEY=key).code == 0
+    assert json.loads((ws.root / "reviewed.plan").read_text())["values"]["kdf"] == (
+        "scrypt+hmac-sha256"
+    )
+    without = ws.run("apply", "--plan", "reviewed.plan")
+    assert without.code == 1
+    assert "saved with SECRETSYNC_PLAN_KEY set; apply needs the same key" in without.stderr
+    assert emulator.secrets("acme/app") == {}
+    result = ws.run("apply", "--plan", "reviewed.plan", SECRETSYNC_PLAN_KEY=key)
+    assert result.code == 0, result.stderr
+    assert emulator.secrets("acme/app") == expected(KEYS[:4])
+    assert key not in result.stdout + result.stderr + without.stderr
+
+
 def test_reviewed_plan_refuses_changed_values(app):
     ws, emulator = app()
     assert ws.run("plan", "--out", "reviewed.plan").code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,13 @@ def _settings(
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def _plan_key(read: Callable[[Mapping[str, str]], Any]) -> Any:
+    key = read(os.environ)
+    if key is not None:
+        REDACT.add([key])
+    return key
 
 
 def _prepare(settings: Any) -> Any:
@@ -159,7 +167,7 @@ def plan(
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.pipeline import run_plan
-    from secretsync.planfile import save_plan
+    from secretsync.planfile import plan_key, save_plan
 
     settings = _settings(
         manifest,
@@ -181,6 +189,7 @@ def plan(
                 planned.desired,
                 api_url=job.api_url,
                 selection=settings.selection,
+                key=_plan_key(plan_key),
             )
         except OSError as exc:
             raise ConfigError(
@@ -263,7 +272,7 @@ def apply(
     from secretsync import report
     from secretsync.errors import AbortedError
     from secretsync.pipeline import run_apply
-    from secretsync.planfile import load_plan
+    from secretsync.planfile import load_plan, plan_key
 
     saved = load_plan(plan_path) if plan_path is not None else None
     if saved is not None and (repos or groups or keys):
@@ -289,7 +298,9 @@ def apply(
 
     def approve(planned: Any) -> None:
         if saved is not None:
-            saved.verify(planned.plan, planned.desired, api_url=job.api_url)
+            saved.verify(
+                planned.plan, planned.desired, api_url=job.api_url, key=_plan_key(plan_key)
+            )
         if not planned.plan.has_changes:
             return
         interactive = sys.stdin.isatty() and not yes
