@@ -1,7 +1,13 @@
 import json
 
 from secretsync.models import Action, ApplyResult, ErrorInfo, Outcome
-from secretsync.report import build_report, render_json, render_markdown, render_text
+from secretsync.report import (
+    build_report,
+    render_failure,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from tests.factories import change, plan_of, target
 
 
@@ -141,6 +147,7 @@ def test_json_reports_match_the_published_schema():
     for report in (
         build_report("plan", plan),
         build_report("apply", plan, ApplyResult(plan=plan, outcomes=outcomes)),
+        json.loads(render_failure("plan", ["error: x", "hint: y"], markdown=False)),
     ):
         assert list(validator.iter_errors(report)) == []
     broken = build_report("plan", plan)

@@ -76,6 +76,22 @@ def render_json(command: str, plan: Plan, result: ApplyResult | None = None) -> 
     return json.dumps(build_report(command, plan, result), indent=2) + "\n"
 
 
+def render_failure(command: str, lines: list[str], *, markdown: bool) -> str:
+    """The report of a run that stopped before it had a plan or a result: so that a report
+    file never shows an older run's plan, and a PR comment says why there is none."""
+    lines = [one_line(line) for line in lines]
+    if not markdown:
+        document = build_report(command, Plan(changes=(), targets=()))
+        document["error"] = {"message": lines[0] if lines else "", "lines": lines}
+        return json.dumps(document, indent=2) + "\n"
+    fence = "```"
+    body = "\n".join(f"> {line}" for line in [fence, *lines, fence])
+    return (
+        f"### secretsync {command}\n\n> [!CAUTION]\n> {command} failed; nothing was changed "
+        f"by it.\n>\n{body}\n\n<sub>secretsync {__version__} · values are never shown</sub>\n"
+    )
+
+
 # ---------------------------------------------------------------------------- Markdown
 
 _MD_VERB = {

@@ -172,3 +172,20 @@ def test_import_writes_a_manifest_of_names_and_no_values(org):
         ws.run("import", "--repo", "acme/existing", "-o", "imported.yaml").code == 1
     )  # no clobber
     assert emulator.writes() == []  # import and plan only read
+
+
+def test_a_failed_run_leaves_a_report_that_says_so_not_an_older_one(org):
+    ws, _ = org
+    assert ws.run("plan", "--report", "p.json", "--report", "p.md").code == 0
+    failed = ws.run(
+        "plan", "--report", "p.json", "--report", "p.md", SOURCECRAFT_TOKEN="not-the-token"
+    )
+    assert failed.code == 1
+    report = ws.report("p.json")
+    assert report["changes"] == [] and report["targets"] == []
+    assert report["error"]["message"].startswith("error: GET /orgs/acme/repos -> HTTP 401")
+    assert "401" in report["error"]["message"]
+    assert report["error"]["lines"][1].startswith("hint: check that $SOURCECRAFT_TOKEN")
+    markdown = (ws.root / "p.md").read_text()
+    assert "> [!CAUTION]\n> plan failed; nothing was changed by it." in markdown
+    assert "not-the-token" not in markdown + json.dumps(report)

@@ -13,7 +13,16 @@ import click
 
 from secretsync import __version__
 from secretsync.cli.options import check_writable_path, common_options, remote_options
-from secretsync.cli.output import REDACT, Progress, emit, err, out, setup_logging, wants_color
+from secretsync.cli.output import (
+    REDACT,
+    Progress,
+    emit,
+    err,
+    out,
+    reports_on_failure,
+    setup_logging,
+    wants_color,
+)
 from secretsync.errors import (
     EXIT_CHANGES_PENDING,
     EXIT_ERROR,
@@ -179,8 +188,9 @@ def plan(
         overwrite_unknown,
         file_roots=file_roots,
     )
-    job = _prepare(settings)
-    planned = run_plan(settings, job, on_values=REDACT.add)
+    with reports_on_failure("plan", reports):
+        job = _prepare(settings)
+        planned = run_plan(settings, job, on_values=REDACT.add)
     if out_path is not None:
         try:
             save_plan(
@@ -274,63 +284,64 @@ def apply(
     from secretsync.pipeline import run_apply
     from secretsync.planfile import load_plan, plan_key
 
-    saved = load_plan(plan_path) if plan_path is not None else None
-    if saved is not None and (repos or groups or keys):
-        raise click.UsageError(
-            "--plan takes the selection from the plan file; drop --repo/--group/--key"
+    with reports_on_failure("apply", reports):
+        saved = load_plan(plan_path) if plan_path is not None else None
+        if saved is not None and (repos or groups or keys):
+            raise click.UsageError(
+                "--plan takes the selection from the plan file; drop --repo/--group/--key"
+            )
+        settings = _settings(
+            manifest,
+            api_url,
+            parallelism,
+            repos,
+            groups,
+            keys,
+            overwrite_unknown,
+            max_deletes=max_deletes,
+            operation_timeout_s=operation_timeout,
+            file_roots=file_roots,
         )
-    settings = _settings(
-        manifest,
-        api_url,
-        parallelism,
-        repos,
-        groups,
-        keys,
-        overwrite_unknown,
-        max_deletes=max_deletes,
-        operation_timeout_s=operation_timeout,
-        file_roots=file_roots,
-    )
-    if saved is not None:
-        settings = dataclasses.replace(settings, selection=saved.selection)
-    job = _prepare(settings)
-    progress: list[Progress] = []
-
-    def approve(planned: Any) -> None:
         if saved is not None:
-            saved.verify(
-                planned.plan, planned.desired, api_url=job.api_url, key=_plan_key(plan_key)
-            )
-        if not planned.plan.has_changes:
-            return
-        interactive = sys.stdin.isatty() and not yes
-        if interactive:
-            err(
-                report.render_text(
-                    "plan", planned.plan, color=wants_color(sys.stderr, color)
-                ).rstrip()
-            )
-            answer = click.prompt(
-                "Apply these changes? Only 'yes' is accepted",
-                default="",
-                show_default=False,
-                err=True,
-            )
-            if answer.strip() != "yes":
-                raise AbortedError("apply cancelled; nothing was changed")
-        progress.append(Progress(len(planned.plan.pending), enabled=not quiet))
+            settings = dataclasses.replace(settings, selection=saved.selection)
+        job = _prepare(settings)
+        progress: list[Progress] = []
 
-    def on_outcome(outcome: Any) -> None:
-        if progress:
-            progress[0].step(outcome)
+        def approve(planned: Any) -> None:
+            if saved is not None:
+                saved.verify(
+                    planned.plan, planned.desired, api_url=job.api_url, key=_plan_key(plan_key)
+                )
+            if not planned.plan.has_changes:
+                return
+            interactive = sys.stdin.isatty() and not yes
+            if interactive:
+                err(
+                    report.render_text(
+                        "plan", planned.plan, color=wants_color(sys.stderr, color)
+                    ).rstrip()
+                )
+                answer = click.prompt(
+                    "Apply these changes? Only 'yes' is accepted",
+                    default="",
+                    show_default=False,
+                    err=True,
+                )
+                if answer.strip() != "yes":
+                    raise AbortedError("apply cancelled; nothing was changed")
+            progress.append(Progress(len(planned.plan.pending), enabled=not quiet))
 
-    try:
-        planned, result = run_apply(
-            settings, job, approve=approve, on_outcome=on_outcome, on_values=REDACT.add
-        )
-    finally:
-        for bar in progress:
-            bar.close()
+        def on_outcome(outcome: Any) -> None:
+            if progress:
+                progress[0].step(outcome)
+
+        try:
+            planned, result = run_apply(
+                settings, job, approve=approve, on_outcome=on_outcome, on_values=REDACT.add
+            )
+        finally:
+            for bar in progress:
+                bar.close()
     written = emit(
         "apply",
         planned.plan,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -134,3 +136,23 @@ def emit(
         else:
             err(f"report written to {path}")
     return written
+
+
+@contextlib.contextmanager
+def reports_on_failure(command: str, reports: tuple[Path, ...]) -> Iterator[None]:
+    """If the run fails before it has a plan, each --report says so (instead of keeping an
+    older run's report, which a CI step posting it "always" would show as current)."""
+    from secretsync.errors import SecretsyncError
+
+    try:
+        yield
+    except SecretsyncError as exc:
+        from secretsync import report
+        from secretsync.planfile import write_atomically
+
+        lines = [REDACT(line) for line in exc.lines()]
+        for path in reports:
+            text = report.render_failure(command, lines, markdown=path.suffix == ".md")
+            with contextlib.suppress(OSError):  # the error itself is what gets printed
+                write_atomically(path, text)
+        raise
