@@ -348,9 +348,9 @@ def test_pre_commit_hook_definition() -> None:
     # validate reads one manifest (-f); appended file names would be extra arguments.
     assert hook["pass_filenames"] is False
     files = re.compile(hook["files"])
-    for matching in ("secretsync.yaml", "infra/secretsync.yml"):
+    for matching in ("secretsync.yaml", "infra/secretsync.yml", "env/backend.env", ".env"):
         assert files.search(matching), matching
-    for other in ("notsecretsync.yaml", "secretsync.yaml.bak", "secretsync.json"):
+    for other in ("notsecretsync.yaml", "secretsync.yaml.bak", "secretsync.json", "a.envrc"):
         assert not files.search(other), other
 
 
