@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -169,7 +168,7 @@ async def compute_plan(
         settings.selection, [read.target for found in reads for read in found], planned
     )
     if warnings:
-        planned = dataclasses.replace(planned, warnings=(*planned.warnings, *warnings))
+        planned = replace(planned, warnings=(*planned.warnings, *warnings))
     return PlannedJob(job=job, plan=planned, desired=tuple(wanted))
 
 
