@@ -166,12 +166,17 @@ class Run:
     tail_s: float  # last answer -> process exit
 
 
+# The installed `secretsync` program, as users run it (`python -m` would add runpy's start-up).
+_SCRIPT = Path(sys.executable).with_name("secretsync")
+SECRETSYNC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "secretsync"]
+
+
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
     """Wall seconds, peak RSS (MB) and start time (time.time()) of one secretsync process."""
     started_at = time.time()
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "secretsync", *args],
+        [*SECRETSYNC, *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -273,9 +278,7 @@ def version_case(runs: int) -> None:
     walls = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "secretsync", "--version"], check=True, stdout=subprocess.DEVNULL
-        )
+        subprocess.run([*SECRETSYNC, "--version"], check=True, stdout=subprocess.DEVNULL)
         walls.append(time.perf_counter() - start)
     print(
         f"\nsecretsync --version: median {statistics.median(walls):.3f} s wall over {runs} runs "
