@@ -90,6 +90,10 @@ def test_missing_manifest_is_exit_1_not_a_traceback(tmp_path):
     result = run(tmp_path, "plan")
     assert result.returncode == 1
     assert "secretsync.yaml" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "adir").mkdir()
+    folder = run(tmp_path, "validate", "-f", "adir")  # the same kind of mistake, the same code
+    assert folder.returncode == 1
+    assert folder.stderr == "error: adir: the manifest is a folder, not a file\n"
 
 
 def test_missing_token_names_the_variable(tmp_path, manifest):

@@ -46,7 +46,9 @@ def common_options(fn: F) -> F:
             "manifest",
             default="secretsync.yaml",
             show_default=True,
-            type=click.Path(dir_okay=False, path_type=Path),
+            # Not dir_okay=False: a folder is a bad manifest like a missing file (exit 1,
+            # said by the loader), not a usage error.
+            type=click.Path(path_type=Path),
             help="The manifest to read.",
         ),
         click.option(
