@@ -29,8 +29,9 @@ class Selection:
         )
 
     def wants_target(self, target: Target) -> bool:
-        repo_names = (target.repo, f"id:{target.repo_id}", target.repo_id)
-        return _any_match(repo_names, self.repos) and _any_match((target.group,), self.groups)
+        return _any_match(_repo_names(target), self.repos) and _any_match(
+            (target.group,), self.groups
+        )
 
     def wants_key(self, key: str) -> bool:
         return _any_match((key,), self.keys)
@@ -41,11 +42,9 @@ def unmatched_filters(selection: Selection, targets: Sequence[Target], plan: Pla
     not look like "no changes". `targets` are all the manifest's, before --repo/--group."""
     out = []
     for glob in selection.repos:
-        if not any(_any_match((t.repo, f"id:{t.repo_id}", t.repo_id), (glob,)) for t in targets):
+        if not any(_any_match(_repo_names(t), (glob,)) for t in targets):
             out.append(f"--repo {glob} matched no repository of the manifest")
-    in_repos = [
-        t for t in targets if _any_match((t.repo, f"id:{t.repo_id}", t.repo_id), selection.repos)
-    ]
+    in_repos = [t for t in targets if _any_match(_repo_names(t), selection.repos)]
     for glob in selection.groups:
         if not any(fnmatch.fnmatchcase(t.group, glob) for t in in_repos):
             out.append(f"--group {glob} matched no group of the selected repositories")
@@ -53,6 +52,11 @@ def unmatched_filters(selection: Selection, targets: Sequence[Target], plan: Pla
         if not any(fnmatch.fnmatchcase(c.key, glob) for c in plan.changes):
             out.append(f"--key {glob} matched no key of the selected groups")
     return out
+
+
+def _repo_names(target: Target) -> tuple[str, ...]:
+    """What --repo may match a repository by: org/repo, id:UUID, or the bare id."""
+    return (target.repo, f"id:{target.repo_id}", target.repo_id)
 
 
 def _any_match(names: Sequence[str], globs: Sequence[str]) -> bool:
