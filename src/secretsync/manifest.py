@@ -40,16 +40,17 @@ _SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "d
 def load_manifest(path: Path, *, extra_roots: Sequence[Path] = ()) -> Manifest:
     """`extra_roots`: folders the pipeline (never the manifest) allows files from, wherever."""
     file = str(path)
-    repository = repository_root(Path(os.path.realpath(path.absolute().parent)))
+    folder = Path(os.path.realpath(path.absolute().parent))  # relative paths start here
+    repository = repository_root(folder)
     text = _read_text(path, file, repository)
-    doc, problems = _check(text, file, repository, fast=True)
+    doc, problems = _check(text, file, folder, repository, fast=True)
     if problems and doc is not None and not doc.exact:
         # Shown problems point where ruamel's pure parser puts things (libyaml places empty
         # values elsewhere); reading twice costs only when there is something to fix.
-        doc, problems = _check(text, file, repository, fast=False)
+        doc, problems = _check(text, file, folder, repository, fast=False)
     if problems or doc is None:
         raise ManifestError(capped(_in_order(problems), file))
-    return _Builder(doc, path).manifest(extra_roots)
+    return _Builder(doc, path).manifest(folder, extra_roots)
 
 
 def repository_root(folder: Path) -> Path:
@@ -69,12 +70,12 @@ def inside(path: Path, folder: Path) -> bool:
 
 
 def _check(
-    text: str, file: str, repository: Path, *, fast: bool
+    text: str, file: str, folder: Path, repository: Path, *, fast: bool
 ) -> tuple[Document | None, list[Problem]]:
     doc, problems = read_yaml(text, file, fast=fast)
     if doc is not None:
         problems += schema_problems(doc, file)
-        problems += _rule_problems(doc, file, repository)
+        problems += _rule_problems(doc, file, folder, repository)
     return doc, problems
 
 
@@ -106,7 +107,7 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
 # ---------------------------------------------------------------------------- rules
 
 
-def _rule_problems(doc: Document, file: str, repository: Path) -> list[Problem]:
+def _rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> list[Problem]:
     """What the schema cannot say: duplicate repositories, unknown sets, control characters,
     file_roots outside the repository, a malformed api.url.
 
@@ -124,7 +125,6 @@ def _rule_problems(doc: Document, file: str, repository: Path) -> list[Problem]:
     seen_repos: dict[tuple[str, str], int] = {}
     for path in _control_in_paths(data, (), in_path_field=False):
         add(path, "must not contain control characters (newline, tab, NUL...)")
-    folder = Path(os.path.realpath(Path(file).absolute().parent))
     for path, root in _names(data.get("file_roots"), ("file_roots",)):
         if has_control(root):
             continue  # said above
@@ -220,8 +220,7 @@ class _Builder:
         line, col = self.doc.key_at(path) if key else self.doc.pos(path)
         return Location(file=self.file, line=line, col=col)
 
-    def manifest(self, extra_roots: Sequence[Path]) -> Manifest:
-        root = Path(os.path.realpath(self.path.absolute().parent))
+    def manifest(self, root: Path, extra_roots: Sequence[Path]) -> Manifest:
         roots = [root]
         listed = [Path(name) for name in _strs(self.data.get("file_roots"))]
         for extra in [*listed, *extra_roots]:
