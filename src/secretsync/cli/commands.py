@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +76,10 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _plan_key(read: Callable[[Mapping[str, str]], Any]) -> Any:
-    key = read(os.environ)
+def _plan_key() -> Any:
+    from secretsync.planfile import plan_key
+
+    key = plan_key(os.environ)
     if key is not None:
         REDACT.add([key])
     return key
@@ -176,7 +177,7 @@ def plan(
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.pipeline import run_plan
-    from secretsync.planfile import plan_key, save_plan
+    from secretsync.planfile import save_plan
 
     settings = _settings(
         manifest,
@@ -199,7 +200,7 @@ def plan(
                 planned.desired,
                 api_url=job.api_url,
                 selection=settings.selection,
-                key=_plan_key(plan_key),
+                key=_plan_key(),
             )
         except OSError as exc:
             raise ConfigError(
@@ -282,7 +283,7 @@ def apply(
     from secretsync import report
     from secretsync.errors import AbortedError
     from secretsync.pipeline import run_apply
-    from secretsync.planfile import load_plan, plan_key
+    from secretsync.planfile import load_plan
 
     with reports_on_failure("apply", reports):
         saved = load_plan(plan_path) if plan_path is not None else None
@@ -309,9 +310,7 @@ def apply(
 
         def approve(planned: Any) -> None:
             if saved is not None:
-                saved.verify(
-                    planned.plan, planned.desired, api_url=job.api_url, key=_plan_key(plan_key)
-                )
+                saved.verify(planned.plan, planned.desired, api_url=job.api_url, key=_plan_key())
             if not planned.plan.has_changes:
                 return
             interactive = sys.stdin.isatty() and not yes
