@@ -55,6 +55,13 @@ def has_control(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
+def one_line(name: str) -> str:
+    """A name on one line with no terminal escapes: control characters as \\xNN."""
+    if not _CONTROL.search(name):
+        return name
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
 def shown_path(path: str) -> str:
     """A path as written, or escaped and quoted if it could break a one-line message."""
     return quote(path) if has_control(path) or len(path) > 200 else path

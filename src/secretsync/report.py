@@ -14,6 +14,7 @@ from typing import Any
 
 from secretsync import __version__
 from secretsync.models import Action, ApplyResult, Change, Outcome, Plan
+from secretsync.names import one_line
 
 REPORT_FORMAT_VERSION = 1
 _ACTIONS = (Action.CREATE, Action.UPDATE, Action.DELETE, Action.UNCHANGED, Action.UNKNOWN)
@@ -202,14 +203,6 @@ def _code(text: str) -> str:
 
 
 _BACKTICKS = re.compile(r"`+")
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(name: str) -> str:
-    """A name on one line with no terminal escapes: control characters as \\xNN."""
-    if not _UNPRINTABLE.search(name):
-        return name
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 import click
 
+from secretsync.names import one_line
 from secretsync.redact import RedactingFilter, Redactor
 
 REDACT = Redactor()
@@ -116,7 +117,7 @@ def emit(
         if quiet:
             out(report.summary_line(command, plan, result) + "\n")
             for warning in plan.warnings:
-                err(f"warning: {report.one_line(warning)}")
+                err(f"warning: {one_line(warning)}")
             if result is not None and result.failed:
                 out(report.render_failures(result))
         else:
