@@ -26,6 +26,7 @@ import base64
 import binascii
 import json
 import os  # fdopen: write through the descriptor mkstemp opened
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,11 +78,8 @@ def _operation(world: World, raw: Mapping[str, Any], where: str) -> Operation:
     repo_id = _id(raw.get("repo_id"), f"{where}.repo_id")
     if repo_id not in world.repos:
         raise SeedError(f"{where}.repo_id: no such repository")
-    group, key = raw.get("group"), raw.get("key")
-    if not isinstance(group, str) or not GROUP_RE.fullmatch(group):
-        raise SeedError(f"{where}.group: not a valid group name")
-    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-        raise SeedError(f"{where}.key: not a valid key")
+    group = _named(raw.get("group"), GROUP_RE, f"{where}.group", "group name")
+    key = _named(raw.get("key"), KEY_RE, f"{where}.key", "key")
     kind, outcome, error = raw.get("kind"), raw.get("outcome"), raw.get("error")
     if kind not in ("put", "delete"):
         raise SeedError(f"{where}.kind: must be put or delete")
@@ -130,12 +128,10 @@ def _add_repo(world: World, org: Org, raw: Mapping[str, Any], where: str) -> Non
     secrets = _mapping(raw.get("secrets") or {}, f"{where}.secrets")
     for group_name, raw_group in secrets.items():
         gwhere = f"{where}.secrets.{group_name}"
-        if not isinstance(group_name, str) or not GROUP_RE.fullmatch(group_name):
-            raise SeedError(f"{gwhere}: not a valid group name")
+        _named(group_name, GROUP_RE, gwhere, "group name")
         group = repo.groups.setdefault(group_name, {})
         for key, raw_value in _mapping(raw_group or {}, gwhere).items():
-            if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-                raise SeedError(f"{gwhere}.{key}: not a valid key")
+            _named(key, KEY_RE, f"{gwhere}.{key}", "key")
             group[key] = _value(raw_value, f"{gwhere}.{key}")
     world.add_repo(org, repo)
 
@@ -199,6 +195,12 @@ def _value(raw: object, where: str) -> bytes | None:
     if value is not None and len(value) > MAX_VALUE_BYTES:
         raise SeedError(f"{where}: longer than {MAX_VALUE_BYTES} bytes")
     return value
+
+
+def _named(raw: object, pattern: re.Pattern[str], where: str, what: str) -> str:
+    if not isinstance(raw, str) or not pattern.fullmatch(raw):
+        raise SeedError(f"{where}: not a valid {what}")
+    return raw
 
 
 def _number(raw: object, where: str) -> float:
