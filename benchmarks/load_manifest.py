@@ -87,8 +87,8 @@ def median_s(action: Callable[[], object], runs: int) -> float:
 
 def measure(runs: int, pure: bool) -> list[dict[str, object]]:
     from secretsync import yamlread
-    from secretsync.manifest import load_manifest
-    from secretsync.sources import resolve_sources
+    from secretsync.manifest.loader import load_manifest
+    from secretsync.sources.resolve import resolve_sources
 
     if pure:
         yamlread._c_parser = None  # type: ignore[attr-defined]  # as without the C extension

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from secretsync.applier import PollPolicy, apply_plan
+from secretsync.apply.applier import PollPolicy, apply_plan
 from secretsync.models import Action, ApplyResult, Change, Plan, Secret
-from secretsync.remote import SourceCraftClient
+from secretsync.sourcecraft.client import SourceCraftClient
 from tests.virtual_time import HalfRandom, VirtualLoop, now
 
 BASE = "https://api.example.test"

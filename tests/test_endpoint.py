@@ -1,7 +1,7 @@
 import pytest
 
-from secretsync.endpoint import DEFAULT_API_URL, choose_api_url
 from secretsync.errors import ConfigError
+from secretsync.sourcecraft.endpoint import DEFAULT_API_URL, choose_api_url
 
 
 def test_default_when_nobody_sets_a_url():

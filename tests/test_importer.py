@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from secretsync.importer import fetch_existing, render_env_template, render_manifest
+from secretsync.manifest.yamlread import read_yaml
 from secretsync.models import RepoInfo, Secret
-from secretsync.yamlread import read_yaml
 
 
 class ListingClient:

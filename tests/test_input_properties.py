@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secretsync.errors import ManifestError, SourceError
-from secretsync.manifest import load_manifest
+from secretsync.manifest.loader import load_manifest
 from secretsync.models import Manifest
 from secretsync.names import KEY_RE
-from secretsync.sources import check_sources, resolve_sources
+from secretsync.sources.resolve import check_sources, resolve_sources
 
 # Cheap and in-process: four properties stay well under the ~15 s budget together.
 FAST = settings(

@@ -14,7 +14,8 @@ from jsonschema import Draft202012Validator
 
 from secretsync import names
 from secretsync.errors import ManifestError, Problem
-from secretsync.manifest import load_manifest
+from secretsync.manifest.loader import load_manifest
+from secretsync.manifest.schema import manifest_schema
 from secretsync.models import (
     DotenvSpec,
     GroupSpec,
@@ -24,7 +25,6 @@ from secretsync.models import (
     SecretSpec,
     SourceSpec,
 )
-from secretsync.schema import manifest_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "manifests"
 REPO_ROOT = Path(__file__).parent.parent

@@ -21,13 +21,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secretsync import dotenvfile, yamlread
 from secretsync.errors import ManifestError, SourceError
-from secretsync.manifest import load_manifest
-from secretsync.schema import _validator, quick_valid
-from secretsync.schemacheck import UnsupportedSchema, compile_check
-from secretsync.sources import resolve_sources
-from secretsync.yamlread import read_yaml
+from secretsync.manifest import yamlread
+from secretsync.manifest.loader import load_manifest
+from secretsync.manifest.schema import _validator, quick_valid
+from secretsync.manifest.schemacheck import UnsupportedSchema, compile_check
+from secretsync.manifest.yamlread import read_yaml
+from secretsync.sources import dotenvfile
+from secretsync.sources.resolve import resolve_sources
 from tests.test_input_properties import ENV_BITS, YAML_BITS, json_values
 from tests.test_manifest import BAD, FIXTURES
 

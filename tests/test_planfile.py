@@ -9,8 +9,8 @@ import pytest
 
 from secretsync.errors import ConfigError, PlanMismatchError
 from secretsync.models import Secret
-from secretsync.planfile import load_plan, plan_key, save_plan, values_digest
-from secretsync.planner import Selection
+from secretsync.plan.planfile import load_plan, plan_key, save_plan, values_digest
+from secretsync.plan.planner import Selection
 from tests.factories import desired, plan_of, target
 
 KEY = Secret(b"plan-key-7f2c")

@@ -1,5 +1,5 @@
 from secretsync.models import Action
-from secretsync.planner import Selection, build_plan
+from secretsync.plan.planner import Selection, build_plan
 from tests.factories import desired, remote, target
 
 

@@ -14,13 +14,13 @@ import pytest
 
 from secretsync.errors import ApiError, AuthError, ConfigError, TransportError
 from secretsync.models import OperationInfo, RepoInfo, Secret
-from secretsync.remote import (
+from secretsync.sourcecraft.client import (
     DEFAULT_API_URL,
     RetryPolicy,
     SourceCraftClient,
     build_http_client,
 )
-from secretsync.throttle import AdaptiveLimiter
+from secretsync.sourcecraft.throttle import AdaptiveLimiter
 from tests.virtual_time import HalfRandom, now, run
 
 BASE = "https://api.example.test/api/v1"  # a path prefix, to prove joins keep it

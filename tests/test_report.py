@@ -1,7 +1,7 @@
 import json
 
 from secretsync.models import Action, ApplyResult, ErrorInfo, Outcome
-from secretsync.report import (
+from secretsync.report.render import (
     build_report,
     render_failure,
     render_json,
@@ -112,7 +112,7 @@ def test_markdown_totals_first_deletions_called_out_one_section_per_repo():
 
 
 def test_markdown_cells_survive_pipes_and_backticks():
-    from secretsync.report import _code
+    from secretsync.report.render import _code
 
     assert _code("file:a|b.txt") == "`file:a\\|b.txt`"
     assert _code("file:we`ird") == "`` file:we`ird ``"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from secretsync import sources
+from secretsync.sources import resolve as sources
 from secretsync.errors import Problem, SourceError
-from secretsync.manifest import load_manifest
+from secretsync.manifest.loader import load_manifest
 from secretsync.models import DesiredGroup, DesiredRepo, Manifest
-from secretsync.sources import check_sources, resolve_sources
+from secretsync.sources.resolve import check_sources, resolve_sources
 
 M = "secretsync.yaml"
 MIB = 1024 * 1024

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from secretsync.httpclient import LeanAsyncClient
-from secretsync.remote import build_http_client
-from secretsync.transport import LeanAsyncTransport
+from secretsync.http.client import LeanAsyncClient
+from secretsync.http.transport import LeanAsyncTransport
+from secretsync.sourcecraft.client import build_http_client
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secretsync.urlpath import UrlMaker
+from secretsync.http.urlpath import UrlMaker
 
 BASES = ["http://127.0.0.1:8080", "https://api.sourcecraft.tech", "http://[::1]:9000"]
 

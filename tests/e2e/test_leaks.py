@@ -81,7 +81,7 @@ def leaky(workspace: Workspace, launch):  # type: ignore[no-untyped-def]
 
 
 FORCED_INTERNAL_ERROR = (
-    "import sys, secretsync.planner as p\n"
+    "import sys, secretsync.plan.planner as p\n"
     "def boom(*a, **k):\n"
     "    raise RuntimeError('internal ' + {value!r})\n"
     "p.build_plan = p.join_plan = boom\n"

@@ -74,7 +74,6 @@ def import_command(
           -o infra/secretsync.yaml
     """
     setup_logging(verbose=verbose, debug=debug)
-    from secretsync.endpoint import choose_api_url
     from secretsync.importer import (
         ImportedRepo,
         fetch_existing,
@@ -82,8 +81,9 @@ def import_command(
         render_manifest,
     )
     from secretsync.pipeline import read_token
-    from secretsync.planfile import write_atomically
-    from secretsync.remote import SourceCraftClient, build_http_client
+    from secretsync.plan.planfile import write_atomically
+    from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
+    from secretsync.sourcecraft.endpoint import choose_api_url
 
     for path in (output, env_template):
         if path.exists() and not force:

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 from secretsync.errors import Problem
+from secretsync.manifest.schemacheck import Check, UnsupportedSchema, compile_check
+from secretsync.manifest.yamlread import Document
 from secretsync.names import HELP, MAX_PROBLEMS, NodePath, key_path, quote, type_name
-from secretsync.schemacheck import Check, UnsupportedSchema, compile_check
-from secretsync.yamlread import Document
 
 log = logging.getLogger(__name__)
 

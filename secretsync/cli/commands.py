@@ -60,7 +60,7 @@ def _settings(
     **extra: Any,
 ) -> Any:
     from secretsync.pipeline import JobSettings
-    from secretsync.planner import Selection
+    from secretsync.plan.planner import Selection
 
     return JobSettings(
         manifest_path=manifest,
@@ -77,7 +77,7 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def _plan_key() -> Any:
-    from secretsync.planfile import plan_key
+    from secretsync.plan.planfile import plan_key
 
     key = plan_key(os.environ)
     if key is not None:
@@ -120,9 +120,9 @@ def validate(
       secretsync validate -f infra/secretsync.yaml --no-env
     """
     setup_logging(verbose=verbose, debug=debug)
-    from secretsync.endpoint import choose_api_url
-    from secretsync.manifest import load_manifest
-    from secretsync.sources import check_sources
+    from secretsync.manifest.loader import load_manifest
+    from secretsync.sourcecraft.endpoint import choose_api_url
+    from secretsync.sources.resolve import check_sources
 
     loaded = load_manifest(manifest, extra_roots=file_roots)
     choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
@@ -177,7 +177,7 @@ def plan(
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.pipeline import run_plan
-    from secretsync.planfile import save_plan
+    from secretsync.plan.planfile import save_plan
 
     settings = _settings(
         manifest,
@@ -280,10 +280,10 @@ def apply(
       secretsync apply --max-deletes 25 --operation-timeout 600
     """
     setup_logging(verbose=verbose, debug=debug)
-    from secretsync import report
     from secretsync.errors import AbortedError
     from secretsync.pipeline import run_apply
-    from secretsync.planfile import load_plan
+    from secretsync.plan.planfile import load_plan
+    from secretsync.report import render as report
 
     with reports_on_failure("apply", reports):
         saved = load_plan(plan_path) if plan_path is not None else None

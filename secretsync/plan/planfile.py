@@ -29,7 +29,7 @@ from typing import Any
 from secretsync import __version__
 from secretsync.errors import ConfigError, PlanMismatchError
 from secretsync.models import DesiredGroup, Plan, Secret, Target
-from secretsync.planner import Selection
+from secretsync.plan.planner import Selection
 
 FORMAT = "secretsync-plan"
 FORMAT_VERSION = 1

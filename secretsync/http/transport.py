@@ -37,7 +37,7 @@ from collections.abc import Callable
 import h11
 import httpx
 
-from secretsync.connection import Connection, NoAnswer, request_head, within
+from secretsync.http.connection import Connection, NoAnswer, request_head, within
 
 __all__ = ["LeanAsyncTransport", "default_ssl_context", "proxy_configured"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from secretsync import __version__
-from secretsync.transport import LeanAsyncTransport, proxy_configured
+from secretsync.http.transport import LeanAsyncTransport, proxy_configured
 
 __all__ = ["LeanAsyncClient", "build_http_client"]
 

@@ -23,7 +23,7 @@ from ruamel.yaml.events import DocumentStartEvent, Event
 from ruamel.yaml.main import CParser  # type: ignore[attr-defined]  # None without the C extension
 
 from secretsync.errors import Problem
-from secretsync.yamlwalk import (
+from secretsync.manifest.yamlwalk import (
     MAX_DEPTH,
     Document,
     Pos,

@@ -32,8 +32,8 @@ from secretsync.models import (
     Outcome,
     Plan,
 )
-from secretsync.remote import SourceCraftClient
-from secretsync.throttle import PollEstimate
+from secretsync.sourcecraft.client import SourceCraftClient
+from secretsync.sourcecraft.throttle import PollEstimate
 
 logger = logging.getLogger(__name__)
 

@@ -20,13 +20,20 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from secretsync.answers import json_body, json_object, listing, operation, repository, write_answer
 from secretsync.errors import ConfigError
-from secretsync.httpclient import build_http_client
+from secretsync.http.client import build_http_client
+from secretsync.http.urlpath import UrlMaker
 from secretsync.models import OperationInfo, RepoInfo, Secret
-from secretsync.retry import RetryingSender, RetryPolicy, malformed
-from secretsync.throttle import AdaptiveLimiter
-from secretsync.urlpath import UrlMaker
+from secretsync.sourcecraft.answers import (
+    json_body,
+    json_object,
+    listing,
+    operation,
+    repository,
+    write_answer,
+)
+from secretsync.sourcecraft.retry import RetryingSender, RetryPolicy, malformed
+from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
 __all__ = [
     "DEFAULT_API_URL",

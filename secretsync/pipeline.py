@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from secretsync.endpoint import choose_api_url
 from secretsync.errors import ConfigError, DeletionLimitError
-from secretsync.manifest import load_manifest
+from secretsync.manifest.loader import load_manifest
 from secretsync.models import (
     Action,
     ApplyResult,
@@ -23,10 +22,11 @@ from secretsync.models import (
     Secret,
     Target,
 )
-from secretsync.planner import GroupPlan, Selection, join_plan, plan_group, unmatched_filters
-from secretsync.reading import Early, Listing, Read, read_remote, refuse_repeats
-from secretsync.remote import SourceCraftClient, build_http_client
-from secretsync.sources import iter_sources
+from secretsync.plan.planner import GroupPlan, Selection, join_plan, plan_group, unmatched_filters
+from secretsync.plan.reading import Early, Listing, Read, read_remote, refuse_repeats
+from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
+from secretsync.sourcecraft.endpoint import choose_api_url
+from secretsync.sources.resolve import iter_sources
 from secretsync.tasks import overlap
 
 HttpFactory = Callable[[int], httpx.AsyncClient]
@@ -229,7 +229,7 @@ def run_apply(
     http_factory: HttpFactory = lambda n: build_http_client(parallelism=n),
 ) -> tuple[PlannedJob, ApplyResult]:
     """Plan, let `approve` veto (saved-plan check, deletion limit, prompt), then apply."""
-    from secretsync.applier import PollPolicy, apply_plan  # not needed by a plan
+    from secretsync.apply.applier import PollPolicy, apply_plan  # not needed by a plan
 
     async def go() -> tuple[PlannedJob, ApplyResult]:
         async with http_factory(settings.parallelism) as http:

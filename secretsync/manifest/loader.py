@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from secretsync import names
-from secretsync.endpoint import check_url
 from secretsync.errors import ConfigError, ManifestError, Problem
+from secretsync.manifest.schema import schema_problems
+from secretsync.manifest.yamlread import Document, read_yaml
 from secretsync.models import (
     DotenvSpec,
     GroupSpec,
@@ -28,8 +29,7 @@ from secretsync.models import (
 )
 from secretsync.names import NodePath, capped, has_control, key_path, quote
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
-from secretsync.schema import schema_problems
-from secretsync.yamlread import Document, read_yaml
+from secretsync.sourcecraft.endpoint import check_url
 
 DEFAULT_TOKEN_ENV = "SOURCECRAFT_TOKEN"  # noqa: S105  # a variable's name, not a token
 

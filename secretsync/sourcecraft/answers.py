@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from secretsync.models import OperationInfo, RepoInfo, Secret
-from secretsync.retry import malformed
+from secretsync.sourcecraft.retry import malformed
 
 
 def json_body(response: httpx.Response, method: str, path: str) -> object:

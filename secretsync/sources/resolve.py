@@ -17,7 +17,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from secretsync.dotenvfile import EnvFile, parse_env
 from secretsync.errors import Problem, SourceError
 from secretsync.models import (
     DesiredGroup,
@@ -32,6 +31,7 @@ from secretsync.models import (
 )
 from secretsync.names import HELP, KEY, capped, shown_path
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
+from secretsync.sources.dotenvfile import EnvFile, parse_env
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from secretsync.errors import ManifestError, Problem
 from secretsync.models import Manifest, RepoInfo, RepoSpec, Secret, Target
-from secretsync.planner import GroupPlan, Selection
-from secretsync.remote import SourceCraftClient
+from secretsync.plan.planner import GroupPlan, Selection
+from secretsync.sourcecraft.client import SourceCraftClient
 from secretsync.tasks import gather_all, map_bounded
 
 Listing = dict[str, Secret | None]  # a group's stored keys: value, or None when unreadable

@@ -19,9 +19,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from secretsync.errors import ApiError, AuthError, TransportError
-from secretsync.throttle import AdaptiveLimiter
+from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
-logger = logging.getLogger("secretsync.remote")
+logger = logging.getLogger("secretsync.sourcecraft.client")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from secretsync.models import RepoInfo
 from secretsync.names import KEY_RE
-from secretsync.remote import SourceCraftClient
+from secretsync.sourcecraft.client import SourceCraftClient
 
 SCHEMA_URL = "https://secretsync.dev/schemas/manifest.schema.json"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
