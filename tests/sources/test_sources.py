@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from secretsync.sources import resolve as sources
 from secretsync.errors import Problem, SourceError
 from secretsync.manifest.loader import load_manifest
 from secretsync.models import DesiredGroup, DesiredRepo, Manifest
+from secretsync.sources import resolve as sources
 from secretsync.sources.resolve import check_sources, resolve_sources
 
 M = "secretsync.yaml"

@@ -26,8 +26,8 @@ from secretsync.models import (
     SourceSpec,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "manifests"
-REPO_ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "manifests"
+REPO_ROOT = Path(__file__).parent.parent.parent
 M = "secretsync.yaml"
 
 

@@ -131,7 +131,9 @@ def test_json_reports_match_the_published_schema():
 
     from jsonschema import Draft202012Validator
 
-    schema = json.loads((Path(__file__).parent.parent / "schemas/report.schema.json").read_text())
+    schema = json.loads(
+        (Path(__file__).parent.parent.parent / "schemas/report.schema.json").read_text()
+    )
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema)
     plan = sample_plan()
