@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secretsync.models import RepoInfo
-from secretsync.names import KEY_RE
+from secretsync.names import KEY_RE, UUID
 from secretsync.sourcecraft.client import SourceCraftClient
 
 SCHEMA_URL = "https://secretsync.dev/schemas/manifest.schema.json"
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(UUID)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

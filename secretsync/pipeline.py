@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from secretsync.errors import ConfigError, DeletionLimitError
+from secretsync.errors import DeletionLimitError
 from secretsync.manifest.loader import load_manifest
 from secretsync.models import (
     Action,
@@ -25,7 +25,7 @@ from secretsync.models import (
 from secretsync.plan.planner import GroupPlan, Selection, join_plan, plan_group, unmatched_filters
 from secretsync.plan.reading import Early, Listing, Read, read_remote, refuse_repeats
 from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
-from secretsync.sourcecraft.endpoint import choose_api_url
+from secretsync.sourcecraft.endpoint import choose_api_url, read_token
 from secretsync.sources.resolve import iter_sources
 from secretsync.tasks import overlap
 
@@ -82,22 +82,6 @@ def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
     api_url = choose_api_url(manifest_url=manifest.api_url, pipeline_url=settings.pipeline_api_url)
     token = read_token(manifest.token_env, environ)
     return Job(manifest=manifest, api_url=api_url, token=token, environ=environ)
-
-
-def read_token(token_env: str, environ: Mapping[str, str]) -> Secret:
-    raw = environ.get(token_env, "").strip()
-    if not raw:
-        state = "is not set" if token_env not in environ else "is empty"
-        raise ConfigError(
-            f"environment variable {token_env} {state}",
-            hint=f"export {token_env} with a SourceCraft personal access token "
-            "(SourceCraft CI predefines SOURCECRAFT_TOKEN)",
-        )
-    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in raw):
-        raise ConfigError(
-            f"environment variable {token_env} holds whitespace or control characters"
-        )
-    return Secret(raw.encode())
 
 
 def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> SourceCraftClient:

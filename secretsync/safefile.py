@@ -1,11 +1,14 @@
-"""Read a small regular file without following a swapped-in symlink, blocking on a FIFO,
-or reading more than a limit; say why in words when it cannot."""
+"""Files, safely: read a small regular file without following a swapped-in symlink, blocking
+on a FIFO, or reading more than a limit (saying why in words when it cannot), and write a
+file atomically (reports, saved plans, imported manifests)."""
 
 from __future__ import annotations
 
 import errno
 import os
 import stat
+import tempfile
+from pathlib import Path
 
 MAX_BYTES = 1 << 20  # 1 MiB: manifests, .env files and `file:` values alike
 
@@ -61,3 +64,16 @@ def _reason(err: OSError) -> str:
 
 def _size(limit: int) -> str:
     return f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit} bytes"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers never see half a file: write beside it, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -212,7 +212,7 @@ def test_values_are_known_to_redaction_before_a_remote_error_surfaces(world):
 )
 def test_a_missing_token_and_an_empty_one_are_told_apart(environ, said):
     from secretsync.errors import ConfigError
-    from secretsync.pipeline import read_token
+    from secretsync.sourcecraft.endpoint import read_token
 
     with pytest.raises(ConfigError) as info:
         read_token("SOURCECRAFT_TOKEN", environ)

@@ -10,6 +10,7 @@ import click
 
 from secretsync.cli.output import REDACT, err, setup_logging
 from secretsync.errors import EXIT_OK, ConfigError
+from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV
 
 
 @click.command("import", context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,7 +47,7 @@ from secretsync.errors import EXIT_OK, ConfigError
 )
 @click.option(
     "--token-env",
-    default="SOURCECRAFT_TOKEN",
+    default=DEFAULT_TOKEN_ENV,
     show_default=True,
     help="Variable holding the token.",
 )
@@ -80,10 +81,9 @@ def import_command(
         render_env_template,
         render_manifest,
     )
-    from secretsync.pipeline import read_token
-    from secretsync.plan.planfile import write_atomically
+    from secretsync.safefile import write_atomically
     from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
-    from secretsync.sourcecraft.endpoint import choose_api_url
+    from secretsync.sourcecraft.endpoint import choose_api_url, read_token
 
     for path in (output, env_template):
         if path.exists() and not force:

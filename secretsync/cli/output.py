@@ -103,8 +103,8 @@ def emit(
 ) -> bool:
     """Print the result, then write the reports; False if a report could not be written
     (said on stderr: the result is printed first, so a bad path never hides what happened)."""
-    from secretsync.plan.planfile import write_atomically
     from secretsync.report import render as report
+    from secretsync.safefile import write_atomically
 
     if result is not None:
         result = masked_errors(result)
@@ -148,8 +148,8 @@ def reports_on_failure(command: str, reports: tuple[Path, ...]) -> Iterator[None
     try:
         yield
     except SecretsyncError as exc:
-        from secretsync.plan.planfile import write_atomically
         from secretsync.report import render as report
+        from secretsync.safefile import write_atomically
 
         lines = [REDACT(line) for line in exc.lines()]
         for path in reports:

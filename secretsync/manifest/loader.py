@@ -29,9 +29,7 @@ from secretsync.models import (
 )
 from secretsync.names import NodePath, capped, has_control, key_path, quote
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
-from secretsync.sourcecraft.endpoint import check_url
-
-DEFAULT_TOKEN_ENV = "SOURCECRAFT_TOKEN"  # noqa: S105  # a variable's name, not a token
+from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV, check_url
 
 _SET_RE = re.compile(names.SET)
 _SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "dotenv")

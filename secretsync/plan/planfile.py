@@ -18,9 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +28,7 @@ from secretsync import __version__
 from secretsync.errors import ConfigError, PlanMismatchError
 from secretsync.models import DesiredGroup, Plan, Secret, Target
 from secretsync.plan.planner import Selection
+from secretsync.safefile import write_atomically
 
 FORMAT = "secretsync-plan"
 FORMAT_VERSION = 1
@@ -100,19 +99,6 @@ def save_plan(
         },
     }
     write_atomically(path, json.dumps(document, indent=2) + "\n")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Readers never see half a file: write beside it, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class SavedPlan:

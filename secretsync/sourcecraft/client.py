@@ -32,11 +32,11 @@ from secretsync.sourcecraft.answers import (
     repository,
     write_answer,
 )
+from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV, is_header_safe
 from secretsync.sourcecraft.retry import RetryingSender, RetryPolicy, malformed
 from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
 __all__ = [
-    "DEFAULT_API_URL",
     "ClientStats",
     "RetryPolicy",
     "SourceCraftClient",
@@ -45,7 +45,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.sourcecraft.tech"
 DEFAULT_RETRY = RetryPolicy()
 HINT_REPO_404 = "check the repository slug/id and that the token can see it"
 
@@ -68,7 +67,7 @@ class SourceCraftClient:
         *,
         base_url: str,
         token: Secret,
-        token_env: str = "SOURCECRAFT_TOKEN",  # noqa: S107 - a variable's name, not a token
+        token_env: str = DEFAULT_TOKEN_ENV,
         parallelism: int = 16,
         retry: RetryPolicy = DEFAULT_RETRY,
         clock: Callable[[], float] = time.monotonic,
@@ -78,8 +77,7 @@ class SourceCraftClient:
         if parallelism < 1:
             raise ConfigError(f"parallelism must be at least 1, not {parallelism}")
         raw = token.reveal()
-        if not raw or any(b < 0x21 or b > 0x7E for b in raw):
-            # h11 would quote the header value in its error message: refuse it here instead.
+        if not is_header_safe(raw):
             raise ConfigError(
                 f"the token in ${token_env} is empty or holds characters "
                 "an HTTP header cannot carry"

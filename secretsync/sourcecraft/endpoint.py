@@ -1,17 +1,46 @@
-"""Where the token may go. `plan` runs on unreviewed pull requests, so the manifest alone must
-never be able to point the token at another host: only the default API host, or a URL that the
-pipeline itself sets (`--api-url` / `SOURCECRAFT_API_URL`), ever receives it."""
+"""Where the token may go, and where it comes from. `plan` runs on unreviewed pull requests, so
+the manifest alone must never be able to point the token at another host: only the default API
+host, or a URL that the pipeline itself sets (`--api-url` / `SOURCECRAFT_API_URL`), ever
+receives it. The one home of the default URL, the token variable's name and the token check."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from secretsync.errors import ConfigError
+from secretsync.models import Secret
 from secretsync.names import quote
 
 DEFAULT_API_URL = "https://api.sourcecraft.tech"
 API_URL_ENV = "SOURCECRAFT_API_URL"
+# SourceCraft CI predefines this variable with a token; a variable's name, not a token.
+DEFAULT_TOKEN_ENV = "SOURCECRAFT_TOKEN"  # noqa: S105
+
+
+def read_token(token_env: str, environ: Mapping[str, str]) -> Secret:
+    """The token from `token_env`, refused when missing, empty, or not a header's characters."""
+    raw = environ.get(token_env, "").strip()
+    if not raw:
+        state = "is not set" if token_env not in environ else "is empty"
+        raise ConfigError(
+            f"environment variable {token_env} {state}",
+            hint=f"export {token_env} with a SourceCraft personal access token "
+            f"(SourceCraft CI predefines {DEFAULT_TOKEN_ENV})",
+        )
+    if not is_header_safe(raw.encode()):
+        raise ConfigError(
+            f"environment variable {token_env} holds characters a token cannot have "
+            "(whitespace, control or non-ASCII characters)"
+        )
+    return Secret(raw.encode())
+
+
+def is_header_safe(raw: bytes) -> bool:
+    """Printable ASCII with no space: what an Authorization header may carry unquoted (h11
+    would quote the value in its error message otherwise)."""
+    return bool(raw) and all(0x21 <= b <= 0x7E for b in raw)
 
 
 def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str:

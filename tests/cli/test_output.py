@@ -69,7 +69,7 @@ def test_server_error_messages_are_masked_before_they_reach_a_report():
 def test_a_report_that_cannot_be_written_is_an_error_after_the_result_is_printed(
     tmp_path, monkeypatch, capsys
 ):
-    import secretsync.plan.planfile
+    import secretsync.safefile
     from secretsync.cli.output import emit
     from secretsync.models import Action
     from tests.factories import change, plan_of
@@ -79,7 +79,7 @@ def test_a_report_that_cannot_be_written_is_an_error_after_the_result_is_printed
             raise OSError(28, "No space left on device")
         path.write_text(text)
 
-    monkeypatch.setattr(secretsync.plan.planfile, "write_atomically", full_disk)
+    monkeypatch.setattr(secretsync.safefile, "write_atomically", full_disk)
     plan = plan_of(change("K", Action.CREATE, value="v"))
     reports = (tmp_path / "bad.json", tmp_path / "good.md")
     written = emit(

@@ -15,7 +15,6 @@ import pytest
 from secretsync.errors import ApiError, AuthError, ConfigError, TransportError
 from secretsync.models import OperationInfo, RepoInfo, Secret
 from secretsync.sourcecraft.client import (
-    DEFAULT_API_URL,
     RetryPolicy,
     SourceCraftClient,
     build_http_client,
@@ -580,4 +579,6 @@ def test_build_http_client_is_sized_and_safe():
     assert http.headers["User-Agent"].startswith("secretsync/")
     assert http.follow_redirects is False
     assert http.timeout.read == 12
+    from secretsync.sourcecraft.endpoint import DEFAULT_API_URL
+
     assert DEFAULT_API_URL == "https://api.sourcecraft.tech"
