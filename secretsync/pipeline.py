@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import httpx
 
@@ -22,28 +21,15 @@ from secretsync.models import (
     Secret,
     Target,
 )
-from secretsync.plan.planner import GroupPlan, Selection, join_plan, plan_group, unmatched_filters
+from secretsync.plan.planner import GroupPlan, join_plan, plan_group, unmatched_filters
 from secretsync.plan.reading import Early, Listing, Read, read_remote, refuse_repeats
+from secretsync.settings import JobSettings
 from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
 from secretsync.sourcecraft.endpoint import choose_api_url, read_token
 from secretsync.sources.resolve import iter_sources
 from secretsync.tasks import overlap
 
 HttpFactory = Callable[[int], httpx.AsyncClient]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class JobSettings:
-    """What the command line asks for: manifest, API, parallelism, selection, limits."""
-
-    manifest_path: Path
-    pipeline_api_url: str | None = None  # --api-url / SOURCECRAFT_API_URL
-    file_roots: tuple[Path, ...] = ()  # --file-root / SECRETSYNC_FILE_ROOTS
-    parallelism: int = 16
-    selection: Selection = field(default_factory=Selection)
-    overwrite_unknown: bool = False
-    operation_timeout_s: float = 300.0
-    max_deletes: int | None = 10  # None: no limit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

@@ -13,7 +13,8 @@ from secretsync import pipeline
 from secretsync.emulator import Emulator
 from secretsync.errors import AuthError, SourceError
 from secretsync.models import Action, RepoInfo, Secret
-from secretsync.pipeline import JobSettings, prepare_job, run_plan
+from secretsync.pipeline import prepare_job, run_plan
+from secretsync.settings import JobSettings
 
 TOKEN = "pipeline-token"
 REPOS = 24

@@ -22,6 +22,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from secretsync.defaults import DEFAULT_OPERATION_TIMEOUT_S, DEFAULT_PARALLELISM
 from secretsync.errors import ApiError, ConfigError, SecretsyncError
 from secretsync.models import (
     Action,
@@ -45,7 +46,7 @@ class PollPolicy:
     first_poll_s: float = 0.1  # adapted during the run: see throttle.PollEstimate
     max_interval_s: float = 5.0
     backoff: float = 2.0
-    operation_timeout_s: float = 300.0
+    operation_timeout_s: float = DEFAULT_OPERATION_TIMEOUT_S
 
 
 DEFAULT_POLL = PollPolicy()
@@ -304,7 +305,7 @@ async def apply_plan(
     plan: Plan,
     client: SourceCraftClient,
     *,
-    parallelism: int = 16,
+    parallelism: int = DEFAULT_PARALLELISM,
     poll: PollPolicy = DEFAULT_POLL,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from secretsync import __version__
-from secretsync.cli.options import check_writable_path, common_options, remote_options
-from secretsync.cli.output import (
-    REDACT,
-    Progress,
-    emit,
-    err,
-    out,
-    reports_on_failure,
-    setup_logging,
-    wants_color,
+from secretsync.cli.options import (
+    check_writable_path,
+    common_options,
+    job_settings,
+    remote_options,
 )
+from secretsync.cli.output import REDACT, emit, err, out, reports_on_failure, setup_logging
+from secretsync.cli.prompt import Progress, confirm_apply
+from secretsync.defaults import DEFAULT_MAX_DELETES, DEFAULT_OPERATION_TIMEOUT_S
 from secretsync.errors import (
     EXIT_CHANGES_PENDING,
     EXIT_ERROR,
@@ -29,6 +26,11 @@ from secretsync.errors import (
     EXIT_OK,
     ConfigError,
 )
+
+if TYPE_CHECKING:
+    from secretsync.models import Outcome, Secret
+    from secretsync.pipeline import Job, PlannedJob
+    from secretsync.settings import JobSettings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -49,34 +51,11 @@ def secretsync() -> None:
     """
 
 
-def _settings(
-    manifest: Path,
-    api_url: str | None,
-    parallelism: int,
-    repos: tuple[str, ...],
-    groups: tuple[str, ...],
-    keys: tuple[str, ...],
-    overwrite_unknown: bool,
-    **extra: Any,
-) -> Any:
-    from secretsync.pipeline import JobSettings
-    from secretsync.plan.planner import Selection
-
-    return JobSettings(
-        manifest_path=manifest,
-        pipeline_api_url=api_url or None,
-        parallelism=parallelism,
-        selection=Selection(repos=repos, groups=groups, keys=keys),
-        overwrite_unknown=overwrite_unknown,
-        **extra,
-    )
-
-
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _plan_key() -> Any:
+def _plan_key() -> Secret | None:
     from secretsync.plan.planfile import plan_key
 
     key = plan_key(os.environ)
@@ -85,7 +64,7 @@ def _plan_key() -> Any:
     return key
 
 
-def _prepare(settings: Any) -> Any:
+def _prepare(settings: JobSettings) -> Job:
     from secretsync.pipeline import prepare_job
 
     job = prepare_job(settings, os.environ)
@@ -179,16 +158,7 @@ def plan(
     from secretsync.pipeline import run_plan
     from secretsync.plan.planfile import save_plan
 
-    settings = _settings(
-        manifest,
-        api_url,
-        parallelism,
-        repos,
-        groups,
-        keys,
-        overwrite_unknown,
-        file_roots=file_roots,
-    )
+    settings = job_settings(**click.get_current_context().params)
     with reports_on_failure("plan", reports):
         job = _prepare(settings)
         planned = run_plan(settings, job, on_values=REDACT.add)
@@ -238,14 +208,14 @@ def plan(
 )
 @click.option(
     "--max-deletes",
-    default=10,
+    default=DEFAULT_MAX_DELETES,
     show_default=True,
     type=click.IntRange(0),
     help="Refuse a plan deleting more secrets than this.",
 )
 @click.option(
     "--operation-timeout",
-    default=300.0,
+    default=DEFAULT_OPERATION_TIMEOUT_S,
     show_default=True,
     type=click.FloatRange(min=1),
     metavar="SECONDS",
@@ -280,10 +250,8 @@ def apply(
       secretsync apply --max-deletes 25 --operation-timeout 600
     """
     setup_logging(verbose=verbose, debug=debug)
-    from secretsync.errors import AbortedError
     from secretsync.pipeline import run_apply
     from secretsync.plan.planfile import load_plan
-    from secretsync.report import render as report
 
     with reports_on_failure("apply", reports):
         saved = load_plan(plan_path) if plan_path is not None else None
@@ -291,46 +259,23 @@ def apply(
             raise click.UsageError(
                 "--plan takes the selection from the plan file; drop --repo/--group/--key"
             )
-        settings = _settings(
-            manifest,
-            api_url,
-            parallelism,
-            repos,
-            groups,
-            keys,
-            overwrite_unknown,
-            max_deletes=max_deletes,
-            operation_timeout_s=operation_timeout,
-            file_roots=file_roots,
+        settings = job_settings(
+            **click.get_current_context().params,
+            selection=saved.selection if saved is not None else None,
         )
-        if saved is not None:
-            settings = dataclasses.replace(settings, selection=saved.selection)
         job = _prepare(settings)
         progress: list[Progress] = []
 
-        def approve(planned: Any) -> None:
+        def approve(planned: PlannedJob) -> None:
             if saved is not None:
                 saved.verify(planned.plan, planned.desired, api_url=job.api_url, key=_plan_key())
             if not planned.plan.has_changes:
                 return
-            interactive = sys.stdin.isatty() and not yes
-            if interactive:
-                err(
-                    report.render_text(
-                        "plan", planned.plan, color=wants_color(sys.stderr, color)
-                    ).rstrip()
-                )
-                answer = click.prompt(
-                    "Apply these changes? Only 'yes' is accepted",
-                    default="",
-                    show_default=False,
-                    err=True,
-                )
-                if answer.strip() != "yes":
-                    raise AbortedError("apply cancelled; nothing was changed")
+            if sys.stdin.isatty() and not yes:
+                confirm_apply(planned.plan, color=color)
             progress.append(Progress(len(planned.plan.pending), enabled=not quiet))
 
-        def on_outcome(outcome: Any) -> None:
+        def on_outcome(outcome: Outcome) -> None:
             if progress:
                 progress[0].step(outcome)
 

@@ -1,14 +1,58 @@
-"""The options plan and apply share, as decorators."""
+"""The options plan and apply share, as decorators, and the one place where the parsed options
+become `JobSettings` (`job_settings`, like twine's `Settings.from_args`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from secretsync.defaults import (
+    DEFAULT_MAX_DELETES,
+    DEFAULT_OPERATION_TIMEOUT_S,
+    DEFAULT_PARALLELISM,
+)
+
+if TYPE_CHECKING:
+    from secretsync.plan.planner import Selection
+    from secretsync.settings import JobSettings
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def job_settings(
+    *,
+    manifest: Path,
+    file_roots: tuple[Path, ...],
+    api_url: str | None,
+    parallelism: int,
+    repos: tuple[str, ...],
+    groups: tuple[str, ...],
+    keys: tuple[str, ...],
+    overwrite_unknown: bool,
+    max_deletes: int | None = None,
+    operation_timeout: float | None = None,
+    selection: Selection | None = None,
+    **_presentation: object,  # --quiet, --format, --report...: how results are shown, not run
+) -> JobSettings:
+    """The settings of a plan or apply run, from the command's parsed options (pass
+    `click.get_current_context().params`); `selection` replaces --repo/--group/--key (a saved
+    plan's)."""
+    from secretsync.plan.planner import Selection
+    from secretsync.settings import JobSettings
+
+    return JobSettings(
+        manifest_path=manifest,
+        pipeline_api_url=api_url or None,
+        file_roots=file_roots,
+        parallelism=parallelism,
+        selection=selection or Selection(repos=repos, groups=groups, keys=keys),
+        overwrite_unknown=overwrite_unknown,
+        max_deletes=DEFAULT_MAX_DELETES if max_deletes is None else max_deletes,
+        operation_timeout_s=operation_timeout or DEFAULT_OPERATION_TIMEOUT_S,
+    )
 
 
 def _check_report_path(
@@ -93,7 +137,7 @@ def remote_options(fn: F) -> F:
         click.option(
             "--parallelism",
             "-j",
-            default=16,
+            default=DEFAULT_PARALLELISM,
             show_default=True,
             type=click.IntRange(1, 256),
             help="Requests in flight at most (1 = sequential).",

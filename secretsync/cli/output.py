@@ -9,12 +9,15 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from secretsync.names import one_line
 from secretsync.redact import RedactingFilter, Redactor
+
+if TYPE_CHECKING:
+    from secretsync.models import ApplyResult, Plan
 
 REDACT = Redactor()
 
@@ -53,32 +56,7 @@ def setup_logging(*, verbose: bool, debug: bool) -> None:
         logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
-class Progress:
-    """A one-line progress bar on stderr, only on a terminal and only when not quiet."""
-
-    def __init__(self, total: int, *, enabled: bool) -> None:
-        self.total = total
-        self.done = 0
-        self.enabled = enabled and total > 0 and sys.stderr.isatty()
-        self._bar: Any = None  # click's ProgressBar; its class is not public API
-        if self.enabled:
-            self._bar = click.progressbar(
-                length=total, label="applying", file=sys.stderr, show_pos=True, show_eta=True
-            )
-            self._bar.__enter__()
-
-    def step(self, _outcome: object = None) -> None:
-        self.done += 1
-        if self._bar is not None:
-            self._bar.update(1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
-
-
-def masked_errors(result: Any) -> Any:
+def masked_errors(result: ApplyResult) -> ApplyResult:
     """Error messages come from the server or the network, not from us: mask any known value
     in them before they reach a report (the rest of a report never touches a value)."""
     outcomes = tuple(
@@ -92,8 +70,8 @@ def masked_errors(result: Any) -> Any:
 
 def emit(
     command: str,
-    plan: Any,
-    result: Any,
+    plan: Plan,
+    result: ApplyResult | None,
     *,
     fmt: str,
     quiet: bool,

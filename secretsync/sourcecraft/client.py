@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
+from secretsync.defaults import DEFAULT_PARALLELISM
 from secretsync.errors import ConfigError
 from secretsync.http.client import build_http_client
 from secretsync.http.urlpath import UrlMaker
@@ -68,7 +69,7 @@ class SourceCraftClient:
         base_url: str,
         token: Secret,
         token_env: str = DEFAULT_TOKEN_ENV,
-        parallelism: int = 16,
+        parallelism: int = DEFAULT_PARALLELISM,
         retry: RetryPolicy = DEFAULT_RETRY,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

@@ -4,7 +4,8 @@ colour follows --color/--no-color, NO_COLOR and the terminal."""
 import io
 import sys
 
-from secretsync.cli.output import Progress, wants_color
+from secretsync.cli.output import wants_color
+from secretsync.cli.prompt import Progress
 
 
 class Terminal(io.StringIO):
