@@ -1,0 +1,373 @@
+"""Mutation testing of the safety modules: would the tests notice if a rule were broken?
+
+Each mutant changes one thing in one function of a safety module (a comparison flipped, `and`
+for `or`, a `not` dropped, a constant nudged, a branch made unconditional, a `raise` or a
+call removed, a `return` made to return the opposite), and the in-process tests of that module
+run against it. A mutant the tests fail on is killed; one they pass on survived: either a
+missing test, or a change that cannot be observed (explained in EXPLAINED below, by module,
+function and mutant description).
+
+Run on demand (it takes minutes, so .ci/run does not):
+    .venv/bin/python scripts/mutation.py                 # every target
+    .venv/bin/python scripts/mutation.py redact names    # targets whose name contains these
+    .venv/bin/python scripts/mutation.py --list          # the mutants, without running them
+
+It works on a copy of the repository in a temporary folder, so the checkout is never touched,
+and prints a score per module and every unexplained survivor. Exit 1 if any survives unexplained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    module: str  # path from the repository root
+    functions: tuple[str, ...]  # qualified names ("Class.method"); empty: every function
+    tests: tuple[str, ...]
+
+
+TARGETS = (
+    Target(
+        "selection and prune",
+        "secretsync/plan/planner.py",
+        (),
+        ("tests/plan", "tests/test_pipeline.py"),
+    ),
+    Target(
+        "name rules",
+        "secretsync/names.py",
+        ("has_control", "one_line", "shown_path", "quote", "key_path", "_segment", "capped"),
+        ("tests/test_names_output.py", "tests/manifest/test_manifest.py", "tests/report", "tests/cli"),
+    ),
+    Target(
+        "URL and endpoint rules",
+        "secretsync/sourcecraft/endpoint.py",
+        (),
+        ("tests/sourcecraft/test_endpoint.py", "tests/sourcecraft/test_endpoint_rules.py",
+         "tests/test_pipeline.py"),
+    ),
+    Target(
+        "redaction",
+        "secretsync/redact.py",
+        (),
+        ("tests/test_redact.py", "tests/cli"),
+    ),
+    Target(
+        "path building",
+        "secretsync/sourcecraft/client.py",
+        ("_seg", "SourceCraftClient._url", "SourceCraftClient._status_url",
+         "SourceCraftClient._same_origin_target"),
+        ("tests/sourcecraft"),
+    ),
+    Target(
+        "file confinement",
+        "secretsync/sources/resolve.py",
+        ("_Resolver.locate", "_Resolver.realpath", "_Resolver.load", "_Resolver.display"),
+        ("tests/sources"),
+    ),
+    Target(
+        "manifest file roots",
+        "secretsync/manifest/loader.py",
+        ("repository_root", "inside", "_read_text", "_rule_problems", "_Builder.manifest"),
+        ("tests/manifest/test_manifest.py", "tests/sources"),
+    ),
+    Target(
+        "safe file reading",
+        "secretsync/safefile.py",
+        ("read_small_file",),
+        ("tests/sources", "tests/manifest/test_manifest.py"),
+    ),
+)
+
+# Survivors that cannot be observed, with the reason. Key: (module, function, description).
+EXPLAINED: dict[tuple[str, str, str], str] = {
+    ("secretsync/names.py", "one_line", "line 60: `if` condition always false"): (
+        "a fast path: with no control character the substitution returns the name unchanged"
+    ),
+}
+
+
+# ------------------------------------------------------------------------------ mutants
+
+
+@dataclass(frozen=True)
+class Mutant:
+    target: Target
+    function: str
+    line: int
+    description: str
+    source: str  # the whole mutated module
+
+
+_FLIP_COMPARE: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+_OP_TEXT = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+}
+
+
+def _edits(node: ast.AST) -> Iterator[tuple[str, object]]:
+    """(description, how) for each way to mutate this one node; `how` is applied by _apply."""
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            new = _FLIP_COMPARE.get(type(op))
+            if new is not None:
+                yield f"`{_OP_TEXT[type(op)]}` -> `{_OP_TEXT[new]}`", ("cmp", i, new)
+    elif isinstance(node, ast.BoolOp):
+        other = "or" if isinstance(node.op, ast.And) else "and"
+        yield f"`{'and' if other == 'or' else 'or'}` -> `{other}`", ("boolop",)
+        if len(node.values) >= 2:
+            for i in range(len(node.values)):
+                yield f"operand {i + 1} of `{'and' if other == 'or' else 'or'}` dropped", (
+                    "dropop",
+                    i,
+                )
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        yield "`not` dropped", ("unnot",)
+    elif isinstance(node, ast.Constant) and type(node.value) in (bool, int):
+        if isinstance(node.value, bool):
+            yield f"`{node.value}` -> `{not node.value}`", ("const", not node.value)
+        else:
+            yield f"`{node.value}` -> `{node.value + 1}`", ("const", node.value + 1)
+            if node.value != 0:
+                yield f"`{node.value}` -> `{node.value - 1}`", ("const", node.value - 1)
+    elif isinstance(node, (ast.If, ast.While)) and not isinstance(node.test, ast.Constant):
+        yield f"`{type(node).__name__.lower()}` condition always true", ("test", True)
+        if isinstance(node, ast.If):
+            yield "`if` condition always false", ("test", False)
+    elif isinstance(node, ast.Raise):
+        yield "`raise` removed", ("stmt",)
+    elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        yield "call removed", ("stmt",)
+    elif isinstance(node, ast.Return) and node.value is not None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool):
+            return  # the Constant rule flips it
+        yield "`return` of None instead", ("ret",)
+    elif isinstance(node, (ast.Continue, ast.Break)):
+        yield f"`{type(node).__name__.lower()}` removed", ("stmt",)
+
+
+def _apply(node: ast.AST, how: tuple[object, ...]) -> ast.AST:
+    kind = how[0]
+    if kind == "cmp":
+        assert isinstance(node, ast.Compare)
+        i, new = how[1], how[2]
+        node.ops[i] = new()  # type: ignore[index,operator]
+        return node
+    if kind == "boolop":
+        assert isinstance(node, ast.BoolOp)
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        return node
+    if kind == "dropop":
+        assert isinstance(node, ast.BoolOp)
+        values = [v for j, v in enumerate(node.values) if j != how[1]]
+        return values[0] if len(values) == 1 else ast.BoolOp(op=node.op, values=values)
+    if kind == "unnot":
+        assert isinstance(node, ast.UnaryOp)
+        return node.operand
+    if kind == "const":
+        return ast.Constant(value=how[1])
+    if kind == "test":
+        assert isinstance(node, (ast.If, ast.While))
+        node.test = ast.Constant(value=how[1])
+        return node
+    if kind == "stmt":
+        return ast.Pass()
+    if kind == "ret":
+        assert isinstance(node, ast.Return)
+        node.value = ast.Constant(value=None)
+        return node
+    raise AssertionError(kind)
+
+
+def _functions(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield node.name, node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield f"{node.name}.{item.name}", item
+
+
+def _is_docstring(parent: ast.AST, child: ast.AST) -> bool:
+    body = getattr(parent, "body", None)
+    return bool(body) and body[0] is child and isinstance(child, ast.Expr)
+
+
+def mutants(target: Target) -> Iterator[Mutant]:
+    text = (ROOT / target.module).read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    for qualname, function in _functions(tree):
+        if target.functions and qualname not in target.functions:
+            continue
+        # Walk by index paths so each mutant is applied to a fresh copy of the tree.
+        for path, node in _walk(function, ()):
+            if isinstance(node, (ast.Constant, ast.Expr)) and _docstring_path(function, path):
+                continue
+            for description, how in _edits(node):
+                mutated = copy.deepcopy(tree)
+                fn = dict(_functions(mutated))[qualname]
+                parent, field, index = _locate(fn, path)
+                current = getattr(parent, field) if index is None else getattr(parent, field)[index]
+                new = _apply(current, how)  # type: ignore[arg-type]
+                if index is None:
+                    setattr(parent, field, new)
+                else:
+                    getattr(parent, field)[index] = new
+                source = ast.unparse(ast.fix_missing_locations(mutated))
+                line = getattr(node, "lineno", 0)
+                yield Mutant(target, qualname, line, f"line {line}: {description}", source)
+
+
+def _walk(node: ast.AST, path: tuple[tuple[str, int | None], ...]) -> Iterator[
+    tuple[tuple[tuple[str, int | None], ...], ast.AST]
+]:
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, ast.AST):
+                    here = (*path, (field, i))
+                    yield here, item
+                    yield from _walk(item, here)
+        elif isinstance(value, ast.AST):
+            here = (*path, (field, None))
+            yield here, value
+            yield from _walk(value, here)
+
+
+def _docstring_path(function: ast.AST, path: tuple[tuple[str, int | None], ...]) -> bool:
+    return bool(path) and path[0] == ("body", 0) and _is_docstring(
+        function, function.body[0]  # type: ignore[attr-defined]
+    )
+
+
+def _locate(root: ast.AST, path: tuple[tuple[str, int | None], ...]) -> tuple[
+    ast.AST, str, int | None
+]:
+    node = root
+    for field, index in path[:-1]:
+        value = getattr(node, field)
+        node = value if index is None else value[index]
+    field, index = path[-1]
+    return node, field, index
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def _copy_repository(into: Path) -> None:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+
+
+def _run_tests(workdir: Path, tests: tuple[str, ...], timeout_s: float) -> bool:
+    """True if the tests pass (the mutant survived)."""
+    present = [t for t in tests if (workdir / t).exists()]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+               "-m", "not e2e", *present]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    try:
+        done = subprocess.run(command, cwd=workdir, capture_output=True, timeout=timeout_s, env=env)
+    except subprocess.TimeoutExpired:
+        return False  # a mutant that hangs the tests is caught
+    return done.returncode == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("only", nargs="*", help="run targets whose name contains one of these")
+    parser.add_argument("--list", action="store_true", help="list mutants, run nothing")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
+    args = parser.parse_args()
+    targets = [t for t in TARGETS if not args.only or any(o in t.name for o in args.only)]
+    if args.list:
+        for target in targets:
+            for m in mutants(target):
+                print(f"{target.module}:{m.function}: {m.description}")
+        return 0
+
+    unexplained = 0
+    totals: list[tuple[str, int, int, int]] = []
+    with tempfile.TemporaryDirectory(prefix="secretsync-mutation-") as tmp:
+        work = Path(tmp)
+        _copy_repository(work)
+        for target in targets:
+            module = work / target.module
+            original = module.read_text(encoding="utf-8")
+            if not _run_tests(work, target.tests, args.timeout):
+                print(f"{target.name}: the tests fail without any mutant; fix them first")
+                return 1
+            killed = survived = explained = 0
+            started = time.monotonic()
+            for m in mutants(target):
+                module.write_text(m.source, encoding="utf-8")
+                try:
+                    alive = _run_tests(work, target.tests, args.timeout)
+                finally:
+                    module.write_text(original, encoding="utf-8")
+                if not alive:
+                    killed += 1
+                    continue
+                reason = EXPLAINED.get((target.module, m.function, m.description))
+                if reason is not None:
+                    explained += 1
+                    print(f"  explained  {target.module}:{m.function}: {m.description} ({reason})")
+                else:
+                    survived += 1
+                    print(f"  SURVIVED   {target.module}:{m.function}: {m.description}")
+            total = killed + survived + explained
+            took = time.monotonic() - started
+            print(
+                f"{target.name}: {killed}/{total} killed, {explained} explained, "
+                f"{survived} survived ({took:.0f} s)"
+            )
+            totals.append((target.name, killed, explained, total))
+            unexplained += survived
+    killed_all = sum(k for _, k, _, _ in totals)
+    explained_all = sum(e for _, _, e, _ in totals)
+    total_all = sum(t for _, _, _, t in totals)
+    print()
+    print(f"{'target':<24} {'killed':>7} {'explained':>10} {'total':>6}")
+    for name, killed, explained, total in totals:
+        print(f"{name:<24} {killed:>7} {explained:>10} {total:>6}")
+    score = (killed_all + explained_all) / total_all if total_all else 1.0
+    print(f"score: {killed_all} killed + {explained_all} explained of {total_all} = {score:.1%}")
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
