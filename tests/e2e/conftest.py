@@ -147,8 +147,12 @@ def launch(tmp_path: Path, emulators: list[RunningEmulator]):  # type: ignore[no
 def workspace(tmp_path: Path) -> Workspace:
     root = tmp_path / "ws"
     root.mkdir()
+    # A clean environment, but for coverage's own variables: scripts/coverage measures the
+    # CLI in these child processes too.
     keep = {
-        k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR")
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "TMPDIR") or k.startswith("COVERAGE_")
     }
     keep.pop("SOURCECRAFT_API_URL", None)
     return Workspace(root=root, env={**keep, "SOURCECRAFT_TOKEN": TOKEN, "NO_COLOR": "1"})
