@@ -37,6 +37,7 @@ LATENCY_S = 0.020
 OP_DELAY_S = 0.100
 MAX_IN_FLIGHT = 16
 TOKEN = "bench-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # the emulator's control routes need it too
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,10 @@ class Emulator(EmulatorProcess):
         )
 
     def stats(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/_emulator/stats", timeout=10).json()
+        return httpx.get(f"{self.url}/_emulator/stats", headers=AUTH, timeout=10).json()
 
     def stored_count(self) -> int:
-        state = httpx.get(f"{self.url}/_emulator/state", timeout=30).json()
+        state = httpx.get(f"{self.url}/_emulator/state", headers=AUTH, timeout=30).json()
         return sum(len(g) for r in state["repos"].values() for g in r["groups"].values())
 
     def close(self) -> None:

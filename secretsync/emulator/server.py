@@ -7,13 +7,20 @@ else write the answer.
 The in-flight count is left before the answer is written: a client that sends its next
 request the moment it reads an answer must not find its previous one still counted.
 
-Control endpoints (no auth, not counted, never faulted): GET /_emulator/stats, /_emulator/log,
+Control endpoints (not counted, never faulted): GET /_emulator/stats, /_emulator/log,
 /_emulator/state, /_emulator/config; POST /_emulator/reset-stats, /_emulator/config (JSON knobs).
+They need one of the emulator's bearer tokens, like the API: the state holds every value and
+the config can add tokens.
+
+Every request must name the emulator by a loopback name or the address it is bound to in its
+Host header (421 otherwise): a web page that points its own DNS name at 127.0.0.1 (DNS
+rebinding) can make a browser send requests here, but only with its own name as the Host.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 import socket
@@ -25,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from secretsync.emulator.api import classify, dispatch
+from secretsync.emulator.api import authorized, classify, dispatch
 from secretsync.emulator.config import EmulatorConfig
 from secretsync.emulator.httpd import Handler, Server, read_body, send
 from secretsync.emulator.protocol import Call, Reply, error_reply
@@ -35,6 +42,14 @@ from secretsync.emulator.traffic import Traffic
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator/"
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Emulator:
@@ -174,8 +189,18 @@ class Emulator:
     def _serve(self, h: Handler) -> None:
         split = urlsplit(h.path)
         body = read_body(h)
+        if not self._host_allowed(h.headers.get("Host")):
+            rid = uuid.uuid4().hex
+            message = "this emulator answers only to a loopback name or its bound address"
+            send(h, error_reply(421, "MisdirectedRequest", message, rid), rid)
+            return
         if split.path.startswith(CONTROL_PREFIX):
-            reply = self._control(h.command, split.path, body)
+            if authorized(self._config, self._world, h.headers.get("Authorization")):
+                reply = self._control(h.command, split.path, body)
+            else:
+                reply = error_reply(
+                    401, "Unauthenticated", "missing or invalid bearer token", uuid.uuid4().hex
+                )
             send(h, reply, str(reply.body.get("request_id", "")))
             return
         request_id = uuid.uuid4().hex
@@ -201,6 +226,20 @@ class Emulator:
         finally:
             self._traffic.release()
         self._finish(h, split.path, split.query, kind, request_id, reply, drop=drop)
+
+    def _host_allowed(self, host_header: str | None) -> bool:
+        """A Host of a loopback name or the bound address, with or without the port."""
+        if not host_header or self._server is None:
+            return False
+        host = urlsplit(f"//{host_header}").hostname or ""
+        try:
+            port = urlsplit(f"//{host_header}").port
+        except ValueError:
+            return False
+        bound_host, bound_port = self._server.server_address[:2]
+        if port is not None and port != bound_port:
+            return False
+        return host in _LOOPBACK_NAMES or host == str(bound_host).lower() or _is_loopback_ip(host)
 
     def _answer(
         self,

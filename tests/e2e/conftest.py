@@ -25,7 +25,9 @@ TOKEN = "e2e-token-5f3a9c"
 class RunningEmulator(EmulatorProcess):
     def __init__(self, args: list[str]) -> None:
         super().__init__(args)
-        self._http = httpx.Client(base_url=self.url, timeout=10)
+        self._http = httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        )
 
     def control(self, name: str, body: dict[str, Any] | None = None) -> Any:
         if body is None and name not in ("reset-stats",):

@@ -82,7 +82,7 @@ def test_token_from_the_environment_quiet_and_state_file(tmp_path):
             headers={"Authorization": "Bearer env-token"},
         )
         refused = c.get("/user", headers={"Authorization": "Bearer emulator-token"})
-        state = c.get("/_emulator/state").json()
+        state = c.get("/_emulator/state", headers={"Authorization": "Bearer env-token"}).json()
     code, _, err = _stop(proc, signal.SIGTERM)
     assert (ok.status_code, refused.status_code, code) == (202, 401, 0)
     assert err == ""
@@ -90,7 +90,9 @@ def test_token_from_the_environment_quiet_and_state_file(tmp_path):
 
     proc, url = _start("--state-file", str(state_file), "--quiet", env=env)
     with httpx.Client(base_url=url, timeout=5) as c:
-        after_restart = c.get("/_emulator/state").json()
+        after_restart = c.get(
+            "/_emulator/state", headers={"Authorization": "Bearer env-token"}
+        ).json()
     _stop(proc, signal.SIGTERM)
     assert after_restart == state
 

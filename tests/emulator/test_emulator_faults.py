@@ -128,10 +128,10 @@ def test_drop_rate_processes_the_request_but_never_answers(make_emulator):
     assert emulator.request_log()[-1]["status"] == 0
 
 
-def test_control_endpoints_are_free_of_auth_faults_and_counting(make_emulator):
+def test_control_endpoints_are_free_of_faults_and_counting(make_emulator):
     config = EmulatorConfig(error_rate=1.0, drop_rate=1.0, max_in_flight=1, max_rps=1)
     emulator = make_emulator(config=config)
-    with httpx.Client(base_url=emulator.url, timeout=5) as c:
+    with httpx.Client(base_url=emulator.url, headers=AUTH, timeout=5) as c:
         for _ in range(3):
             assert c.get("/_emulator/stats").status_code == 200
         assert c.get("/_emulator/log").json() == {"requests": []}
@@ -148,7 +148,7 @@ def test_control_endpoints_are_free_of_auth_faults_and_counting(make_emulator):
 
 
 def test_config_endpoint_changes_knobs_and_rejects_bad_ones(emu):
-    with httpx.Client(base_url=emu.url, timeout=5) as c:
+    with httpx.Client(base_url=emu.url, headers=AUTH, timeout=5) as c:
         changed = c.post("/_emulator/config", json={"op_delay_ms": 250, "fail_keys": ["A"]})
         unknown = c.post("/_emulator/config", json={"nope": 1})
         out_of_range = c.post("/_emulator/config", json={"error_rate": 2})
@@ -194,7 +194,7 @@ def test_stats_count_requests_by_kind_and_status(emu, client):
     assert (stats["throttled_429"], stats["errors_5xx"], stats["dropped"]) == (0, 0, 0)
     assert (stats["peak_in_flight"], stats["in_flight"]) == (1, 0)
 
-    with httpx.Client(base_url=emu.url) as control:
+    with httpx.Client(base_url=emu.url, headers=AUTH) as control:
         after_reset = control.post("/_emulator/reset-stats").json()
     assert after_reset["requests_total"] == after_reset["operations_created"] == 0
     assert after_reset["status_counts"] == {}
@@ -224,7 +224,7 @@ def test_the_log_and_stats_never_hold_a_value_or_the_token(emu, client):
             **at,
         },
     ]
-    with httpx.Client(base_url=emu.url) as control:
+    with httpx.Client(base_url=emu.url, headers=AUTH) as control:
         exposed = control.get("/_emulator/log").text + control.get("/_emulator/stats").text
     exposed += json.dumps(entries) + json.dumps(emu.stats()) + json.dumps(emu.config.public())
     for forbidden in (SECRET, b64(SECRET), "emulator-token"):
