@@ -53,7 +53,7 @@ TARGETS = (
         "name rules",
         "secretsync/names.py",
         ("has_control", "one_line", "shown_path", "quote", "key_path", "_segment", "capped"),
-        ("tests/test_names_output.py", "tests/manifest/test_manifest.py", "tests/report", "tests/cli"),
+        ("tests/test_names_output.py", "tests/manifest", "tests/report", "tests/cli"),
     ),
     Target(
         "URL and endpoint rules",
@@ -85,13 +85,13 @@ TARGETS = (
         "manifest file roots",
         "secretsync/manifest/loader.py",
         ("repository_root", "inside", "_read_text", "_rule_problems", "_Builder.manifest"),
-        ("tests/manifest/test_manifest.py", "tests/sources"),
+        ("tests/manifest", "tests/sources"),
     ),
     Target(
         "safe file reading",
         "secretsync/safefile.py",
         ("read_small_file",),
-        ("tests/sources", "tests/manifest/test_manifest.py"),
+        ("tests/sources", "tests/manifest"),
     ),
 )
 

@@ -29,7 +29,7 @@ from secretsync.manifest.schemacheck import UnsupportedSchema, compile_check
 from secretsync.manifest.yamlread import read_yaml
 from secretsync.sources import dotenvfile
 from secretsync.sources.resolve import resolve_sources
-from tests.manifest.test_manifest import BAD, FIXTURES
+from tests.manifest.helpers import BAD, FIXTURES
 from tests.test_input_properties import ENV_BITS, YAML_BITS, json_values
 
 FAST = settings(
