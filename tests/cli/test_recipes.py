@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 
 from secretsync.cli import secretsync
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "examples" / "ci"
 SOURCECRAFT = CI / "sourcecraft-ci.yaml"
 GITHUB = CI / "github-actions.yml"
