@@ -6,7 +6,7 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from secretsync.models import Action, Change, DesiredGroup, Plan, RemoteGroup, Target
+from secretsync.models import Action, Change, DesiredGroup, Plan, Target
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,38 +65,10 @@ def _any_match(names: Sequence[str], globs: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, glob) for name in names for glob in globs)
 
 
-def build_plan(
-    desired: Sequence[tuple[Target, DesiredGroup]],
-    remote: Mapping[tuple[str, str], RemoteGroup],
-    *,
-    selection: Selection = Selection(),
-    overwrite_unknown: bool = False,
-) -> Plan:
-    """One Change per managed key and per deletion, in manifest order, keys sorted.
-
-    `desired` pairs each target with what the manifest wants there; `remote` holds the
-    listing of every (repo_id, group) in `desired`. Deletions happen only where the target
-    prunes, and only in groups the manifest names: a group missing from `desired` is never
-    looked at, so it can never lose a key.
-    """
-    parts = [
-        plan_group(
-            target,
-            group,
-            remote[(target.repo_id, target.group)].secrets,
-            selection=selection,
-            overwrite_unknown=overwrite_unknown,
-        )
-        for target, group in desired
-        if selection.wants_target(target)
-    ]
-    return join_plan(parts, selection)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GroupPlan:
-    """build_plan's answer for one (repo, group): callers that read groups one by one plan
-    each as its listing arrives, then join the parts."""
+    """The changes for one (repo, group): callers that read groups one by one plan each as its
+    listing arrives, then join the parts (join_plan)."""
 
     target: Target
     changes: tuple[Change, ...]
@@ -111,7 +83,10 @@ def plan_group(
     selection: Selection = Selection(),
     overwrite_unknown: bool = False,
 ) -> GroupPlan:
-    """build_plan for one target the selection wants; `stored` is its listing."""
+    """One Change per managed key and per deletion of one target the selection wants, keys in
+    the group's order; `stored` is its listing. Deletions happen only where the target prunes,
+    and only in groups the manifest names: a group the manifest does not name is never
+    planned, so it can never lose a key."""
     changes: list[Change] = []
     warnings: list[str] = []
     every_key = not selection.keys  # skips a glob test per key in the common case
@@ -152,6 +127,7 @@ def plan_group(
 
 
 def join_plan(parts: Sequence[GroupPlan], selection: Selection = Selection()) -> Plan:
+    """The Plan of the groups' parts, in the order given (the manifest's)."""
     return Plan(
         changes=tuple(change for part in parts for change in part.changes),
         targets=tuple(part.target for part in parts),

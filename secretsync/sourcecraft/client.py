@@ -121,11 +121,6 @@ class SourceCraftClient:
 
     # ------------------------------------------------------------------------ endpoints
 
-    async def get_user(self) -> dict[str, object]:
-        path = "/user"
-        response = await self._send("GET", path)
-        return json_object(json_body(response, "GET", path), "GET", path, response.status_code)
-
     async def get_repo(self, slug: str) -> RepoInfo:
         org, sep, repo = slug.partition("/")
         if not (org and sep and repo) or "/" in repo:

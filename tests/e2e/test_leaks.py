@@ -84,7 +84,7 @@ FORCED_INTERNAL_ERROR = (
     "import sys, secretsync.plan.planner as p\n"
     "def boom(*a, **k):\n"
     "    raise RuntimeError('internal ' + {value!r})\n"
-    "p.build_plan = p.join_plan = boom\n"
+    "p.join_plan = boom\n"
     "import secretsync.pipeline as pl; pl.join_plan = boom\n"
     "from secretsync.cli import main; main(sys.argv[1:])\n"
 )

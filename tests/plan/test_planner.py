@@ -1,6 +1,7 @@
 from secretsync.models import Action
-from secretsync.plan.planner import Selection, build_plan
+from secretsync.plan.planner import Selection
 from tests.factories import desired, remote, target
+from tests.plan.helpers import build_plan
 
 
 def actions(plan):

@@ -3,8 +3,9 @@
 Each test here was written to kill a mutant that survived scripts/mutation.py."""
 
 from secretsync.models import Action, Plan
-from secretsync.plan.planner import Selection, build_plan, unmatched_filters
+from secretsync.plan.planner import Selection, unmatched_filters
 from tests.factories import desired, remote, target
+from tests.plan.helpers import build_plan
 
 
 def _deleted(plan: Plan) -> list[tuple[str, str]]:
