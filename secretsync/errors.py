@@ -11,8 +11,9 @@
     ├── DeletionLimitError          the plan deletes more than --max-deletes allows
     └── AbortedError                the user answered "no" at the confirmation prompt
 
-Only `cli.py` catches these. Messages never contain a secret value or the token: values live
-in `models.Secret`, whose str/repr is redacted, and no error is ever built from a value.
+Only the CLI (`secretsync.cli`) catches these. Messages never contain a secret value or the
+token: values live in `models.Secret`, whose str/repr is redacted, and no error is ever built
+from a value.
 """
 
 from __future__ import annotations

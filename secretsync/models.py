@@ -1,8 +1,9 @@
 """Plain values passed between the pipeline stages.
 
 load_manifest -> Manifest; resolve_sources -> DesiredRepo; read_remote -> RemoteGroup;
-build_plan -> Plan; apply_plan -> ApplyResult. All frozen. A value only ever travels inside
-`Secret`, whose str and repr are redacted, so printing any record cannot leak it.
+plan_group, join_plan -> Plan; apply_plan -> ApplyResult. All frozen. A value only ever
+travels inside `Secret`, whose str and repr are redacted, so printing any record cannot leak
+it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 a schema cannot say (here), then the records of models.py.
 
 Every problem found is reported at once, each as `file:line:col: key.path: message`.
-Only the manifest file is read; the files it names are read by sources.py.
+Only the manifest file is read; the files it names are read by `secretsync.sources`.
 """
 
 from __future__ import annotations
