@@ -81,32 +81,34 @@ def emit(
 ) -> bool:
     """Print the result, then write the reports; False if a report could not be written
     (said on stderr: the result is printed first, so a bad path never hides what happened)."""
-    from secretsync.report import render as report
+    from secretsync.report import json_report, markdown_report, text_report
     from secretsync.safefile import write_atomically
 
     if result is not None:
         result = masked_errors(result)
 
     if fmt == "json":
-        out(report.render_json(command, plan, result))
+        out(json_report.render_json(command, plan, result))
     elif fmt == "markdown":
-        out(report.render_markdown(command, plan, result))
+        out(markdown_report.render_markdown(command, plan, result))
     else:
         if quiet:
-            out(report.summary_line(command, plan, result) + "\n")
+            out(text_report.summary_line(command, plan, result) + "\n")
             for warning in plan.warnings:
                 err(f"warning: {one_line(warning)}")
             if result is not None and result.failed:
-                out(report.render_failures(result))
+                out(text_report.render_failures(result))
         else:
             out(
-                report.render_text(
+                text_report.render_text(
                     command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
                 )
             )
     written = True
     for path in reports:
-        render = report.render_json if path.suffix == ".json" else report.render_markdown
+        render = (
+            json_report.render_json if path.suffix == ".json" else markdown_report.render_markdown
+        )
         try:
             write_atomically(path, render(command, plan, result))
         except OSError as exc:
@@ -126,12 +128,12 @@ def reports_on_failure(command: str, reports: tuple[Path, ...]) -> Iterator[None
     try:
         yield
     except SecretsyncError as exc:
-        from secretsync.report import render as report
+        from secretsync.report.json_report import render_failure
         from secretsync.safefile import write_atomically
 
         lines = [REDACT(line) for line in exc.lines()]
         for path in reports:
-            text = report.render_failure(command, lines, markdown=path.suffix == ".md")
+            text = render_failure(command, lines, markdown=path.suffix == ".md")
             with contextlib.suppress(OSError):  # the error itself is what gets printed
                 write_atomically(path, text)
         raise

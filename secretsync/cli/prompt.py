@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 def confirm_apply(plan: Plan, *, color: bool | None) -> None:
     """Show the plan on stderr and go on only on a typed 'yes' (AbortedError otherwise)."""
-    from secretsync.report import render as report
+    from secretsync.report.text_report import render_text
 
-    err(report.render_text("plan", plan, color=wants_color(sys.stderr, color)).rstrip())
+    err(render_text("plan", plan, color=wants_color(sys.stderr, color)).rstrip())
     answer = click.prompt(
         "Apply these changes? Only 'yes' is accepted",
         default="",

@@ -1,13 +1,9 @@
 import json
 
 from secretsync.models import Action, ApplyResult, ErrorInfo, Outcome
-from secretsync.report.render import (
-    build_report,
-    render_failure,
-    render_json,
-    render_markdown,
-    render_text,
-)
+from secretsync.report.json_report import build_report, render_failure, render_json
+from secretsync.report.markdown_report import render_markdown
+from secretsync.report.text_report import render_text
 from tests.factories import change, plan_of, target
 
 
@@ -112,7 +108,7 @@ def test_markdown_totals_first_deletions_called_out_one_section_per_repo():
 
 
 def test_markdown_cells_survive_pipes_and_backticks():
-    from secretsync.report.render import _code
+    from secretsync.report.markdown_report import _code
 
     assert _code("file:a|b.txt") == "`file:a\\|b.txt`"
     assert _code("file:we`ird") == "`` file:we`ird ``"
