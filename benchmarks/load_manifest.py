@@ -10,7 +10,7 @@ for 1 MiB.
 
 Each figure is taken with libyaml (ruamel.yaml.clib) when it is installed, and with the
 pure-Python parser (as without the C extension). --compare REV also runs the same cases on
-the src/ tree of git revision REV (e.g. the commit before the speed work) in a subprocess.
+the package tree of git revision REV (e.g. the commit before the speed work) in a subprocess.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -85,13 +86,23 @@ def median_s(action: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def measure(runs: int, pure: bool) -> list[dict[str, object]]:
-    from secretsync import yamlread
-    from secretsync.manifest.loader import load_manifest
-    from secretsync.sources.resolve import resolve_sources
+def stages() -> tuple[Any, Callable[..., Any], Callable[..., Any]]:
+    """yamlread, load_manifest and resolve_sources, wherever the tree measured keeps them."""
+    try:
+        from secretsync.manifest import yamlread
+        from secretsync.manifest.loader import load_manifest
+        from secretsync.sources.resolve import resolve_sources
+    except ImportError:  # a revision from before the subpackages (--compare)
+        from secretsync import yamlread  # type: ignore[attr-defined,no-redef]
+        from secretsync.manifest import load_manifest  # type: ignore[attr-defined,no-redef]
+        from secretsync.sources import resolve_sources  # type: ignore[attr-defined,no-redef]
+    return yamlread, load_manifest, resolve_sources
 
+
+def measure(runs: int, pure: bool) -> list[dict[str, object]]:
+    yamlread, load_manifest, resolve_sources = stages()
     if pure:
-        yamlread._c_parser = None  # type: ignore[attr-defined]  # as without the C extension
+        yamlread._c_parser = None  # as without the C extension
     results = []
     with tempfile.TemporaryDirectory(prefix="secretsync-load-") as tmp:
         for name, path, environ, target in workspaces(Path(tmp)):
@@ -114,9 +125,7 @@ def measure(runs: int, pure: bool) -> list[dict[str, object]]:
 
 
 def libyaml_available() -> bool:
-    from secretsync import yamlread
-
-    return getattr(yamlread, "_c_parser", None) is not None
+    return getattr(stages()[0], "_c_parser", None) is not None
 
 
 def show(title: str, results: list[dict[str, object]]) -> None:
@@ -138,12 +147,17 @@ def show(title: str, results: list[dict[str, object]]) -> None:
 
 def compare(rev: str, runs: int) -> None:
     repo = Path(__file__).resolve().parent.parent
+    # Before the move to the top level, the package lived in src/.
+    probe = ["git", "-C", str(repo), "cat-file", "-e", f"{rev}:src"]
+    old = subprocess.run(probe, capture_output=True).returncode == 0
     with tempfile.TemporaryDirectory(prefix="secretsync-rev-") as tmp:
         archive = subprocess.run(
-            ["git", "-C", str(repo), "archive", rev, "src"], check=True, capture_output=True
+            ["git", "-C", str(repo), "archive", rev, "src" if old else "secretsync"],
+            check=True,
+            capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src")}
+        env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "src") if old else tmp}
         out = subprocess.run(
             [sys.executable, __file__, "--runs", str(runs), "--json"],
             env=env,
