@@ -1,0 +1,185 @@
+"""Two fenced fast paths against the library paths they replace, in one run: medians of CPU
+time (user + system), so that a shared machine's neighbours do not count.
+
+- schema: the check compiled by `manifest/schemacheck.py` (`schema.quick_valid`) against
+  jsonschema's `is_valid` on the same data, then `load_manifest` whole with the quick check
+  and with it switched off (jsonschema then validates every manifest);
+- .env: `sources/dotenvfile.py`'s reader of simple lines against python-dotenv's
+  `parse_stream` (the fast path switched off) on bench.py's .env files and on one large
+  file, then `resolve_sources` whole both ways;
+- what each library costs to import, paid only on its path (a fresh interpreter each time);
+- `secretsync validate` as a whole process on bench.py's plan workspace (500 repos x 2
+  groups, one .env file each): both fast paths on, then each switched off. This is the gain
+  set against a whole run.
+
+    .venv/bin/python benchmarks/fast_paths.py [--runs 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench import CASES, write_workspace
+from load_manifest import big_manifest
+
+from secretsync.manifest import schema
+from secretsync.manifest.loader import load_manifest
+from secretsync.manifest.yamlread import read_yaml
+from secretsync.sources import dotenvfile
+from secretsync.sources.resolve import resolve_sources
+
+PLAN_CASE = CASES[2]  # plan converged, 500 repos x 2 groups x 10 keys
+SCHEMA_OFF = "import secretsync.manifest.schema as s; s.quick_valid = lambda data: False"
+DOTENV_OFF = "import secretsync.sources.dotenvfile as d; d._parse_simple = lambda text: None"
+
+
+def median_s(action: Callable[[], object], runs: int) -> float:
+    """Median CPU time (the machine may be shared: wall time would measure the neighbours)."""
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        action()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+def row(name: str, library: float, fast: float) -> None:
+    print(f"  {name:<58} {ms(library)} {ms(fast)}   {library / fast:5.1f}x  -{ms(library - fast)}")
+
+
+def header(title: str) -> None:
+    print(f"\n{title}")
+    print(f"  {'':<58} {'library':>11} {'fast path':>11}  {'ratio':>6}  {'saved':>11}")
+
+
+def slow_dotenv() -> Callable[[], None]:
+    """Switch the .env fast path off (as DOTENV_OFF does); returns the undo."""
+    real = dotenvfile._parse_simple
+    dotenvfile._parse_simple = lambda text: None  # type: ignore[assignment]
+
+    def undo() -> None:
+        dotenvfile._parse_simple = real  # type: ignore[assignment]
+
+    return undo
+
+
+def slow_schema() -> Callable[[], None]:
+    real = schema.quick_valid
+    schema.quick_valid = lambda data: False  # type: ignore[assignment]
+
+    def undo() -> None:
+        schema.quick_valid = real  # type: ignore[assignment]
+
+    return undo
+
+
+def both_ways(action: Callable[[], object], switch_off: Callable[[], Callable[[], None]], n: int):
+    fast = median_s(action, n)
+    undo = switch_off()
+    try:
+        library = median_s(action, n)
+    finally:
+        undo()
+    return library, fast
+
+
+def schema_figures(root: Path, plan_manifest: Path, runs: int) -> None:
+    header("schema check: jsonschema is_valid vs the compiled check (valid manifests)")
+    (root / "mib").mkdir()
+    mib, _ = big_manifest(root / "mib", None, 1 << 20)
+    validator = schema._validator()
+    for name, path in (("bench plan workspace (1,000 groups)", plan_manifest), ("1 MiB", mib)):
+        doc, _ = read_yaml(path.read_text(), str(path))
+        assert doc is not None and schema.quick_valid(doc.data) and validator.is_valid(doc.data)
+        n = max(3, runs // 3) if path.stat().st_size > 200_000 else runs
+        library = median_s(lambda d=doc.data: validator.is_valid(d), n)
+        fast = median_s(lambda d=doc.data: schema.quick_valid(d), n)
+        row(f"validate only: {name}, {path.stat().st_size:,} bytes", library, fast)
+        library, fast = both_ways(lambda p=path: load_manifest(p), slow_schema, n)
+        row(f"load_manifest whole: {name}", library, fast)
+
+
+def dotenv_figures(root: Path, plan_manifest: Path, runs: int) -> None:
+    header(".env files: python-dotenv's parse_stream vs the reader of simple lines")
+    files = [p.read_bytes() for p in sorted((plan_manifest.parent / "env").iterdir())]
+    total = sum(len(f) for f in files)
+    library, fast = both_ways(lambda: [dotenvfile.parse_env(f) for f in files], slow_dotenv, runs)
+    row(f"bench's {len(files):,} files of 10 KEY=value lines ({total:,} bytes)", library, fast)
+    mixed = "".join(
+        f"export KEY_{i:05d}='v {i}' # note\n# comment\nPLAIN_{i:05d}=v{i} #c\n\n"
+        for i in range(6000)
+    ).encode()
+    plain = "".join(f"KEY_{i:05d}=value-{i}-{'x' * 24}\n" for i in range(20000)).encode()
+    for name, data in (
+        ("one file of plain KEY=value lines", plain),
+        ("one file of quotes, export, comments", mixed),
+    ):
+        assert len(data) <= 1 << 20
+        n = max(3, runs // 3)
+        library, fast = both_ways(lambda d=data: dotenvfile.parse_env(d), slow_dotenv, n)
+        row(f"{name} ({len(data):,} bytes)", library, fast)
+    manifest = load_manifest(plan_manifest)
+    library, fast = both_ways(lambda: resolve_sources(manifest, {}), slow_dotenv, runs)
+    row("resolve_sources whole: bench plan workspace", library, fast)
+
+
+def process_s(code: str, runs: int) -> float:
+    """Median CPU time (user + system) of a fresh interpreter running `code`."""
+    times = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times)
+
+
+def process_figures(plan_manifest: Path, runs: int) -> None:
+    print("\nimports, paid only on the library path (above a bare interpreter)")
+    bare = process_s("pass", runs)
+    for module in ("jsonschema", "dotenv.parser"):
+        print(f"  import {module:<51} {ms(process_s(f'import {module}', runs) - bare)}")
+    header("secretsync validate as a whole process (fresh interpreter each run)")
+    validate = (
+        "from secretsync.cli import main; "
+        f"main(['validate', '-f', {str(plan_manifest)!r}, '--no-env'])"
+    )
+    fast = process_s(validate, runs)
+    for name, off in (
+        ("schema check off", SCHEMA_OFF),
+        (".env reader off", DOTENV_OFF),
+        ("both off", f"{SCHEMA_OFF}; {DOTENV_OFF}"),
+    ):
+        row(f"bench plan workspace, {name}", process_s(f"{off}; {validate}", runs), fast)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="runs per figure (median)")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="secretsync-fast-") as tmp:
+        root = Path(tmp)
+        plan_manifest, _ = write_workspace(PLAN_CASE, root / "plan")
+        schema_figures(root, plan_manifest, args.runs)
+        dotenv_figures(root, plan_manifest, args.runs)
+        process_figures(plan_manifest, args.runs)
+
+
+if __name__ == "__main__":
+    main()
