@@ -5,6 +5,9 @@
 
 Standard library only (ruamel.yaml is imported lazily for YAML seeds), so it starts fast.
 The seed format is described in `secretsync.emulator.seed`; the command is `secretsync-emulator`.
+
+May import: nothing of secretsync outside the emulator. It stands in for the API, so it shares
+no code with the client tested against it.
 """
 
 from secretsync.emulator.config import EmulatorConfig

@@ -4,6 +4,6 @@ Owns YAML reading with positions (`yamlread`, and `yamlwalk`, its fenced fast pa
 parser's events), the JSON Schema and its errors (`schema`, with `schemacheck`, the fenced fast
 validity check), and the rules the schema cannot say (`loader`).
 
-May import: the shared top-level modules (`errors`, `models`, `names`, `safefile`) and
-`sourcecraft.endpoint` (where the token may go). Nothing that talks to the network.
+May import: the shared top-level modules and `sourcecraft.endpoint` (where the token may go).
+Nothing that talks to the network.
 """

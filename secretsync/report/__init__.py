@@ -2,5 +2,5 @@
 `schemas/report.schema.json`, `json_report`), Markdown (a pull request comment,
 `markdown_report`) or terminal text (`text_report`); what they share is in `outcomes`.
 
-May import: the shared top-level modules (`models`, `names`) only. Pure: no I/O.
+May import: the shared top-level modules only. Pure: no I/O.
 """
