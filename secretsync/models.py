@@ -1,6 +1,6 @@
 """Plain values passed between the pipeline stages.
 
-load_manifest -> Manifest; resolve_sources -> DesiredRepo; read_remote -> RemoteGroup;
+load_manifest -> Manifest; resolve_sources -> DesiredRepo; read_remote -> Target + listing;
 plan_group, join_plan -> Plan; apply_plan -> ApplyResult. All frozen. A value only ever
 travels inside `Secret`, whose str and repr are redacted, so printing any record cannot leak
 it.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -198,15 +198,6 @@ class Target:
     repo_id: str
     group: str
     prune: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemoteGroup:
-    """What the API holds now in one (repository, group)."""
-
-    target: Target
-    # key -> stored value; None when the entry came without a value ("unknown", never "empty")
-    secrets: dict[str, Secret | None] = field(hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

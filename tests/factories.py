@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from secretsync.models import (
     Action,
     Change,
     DesiredGroup,
     DesiredSecret,
     Plan,
-    RemoteGroup,
     Secret,
     Target,
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoteGroup:
+    """What the API holds now in one (repository, group): a listing with its target."""
+
+    target: Target
+    # key -> stored value; None when the entry came without a value ("unknown", never "empty")
+    secrets: dict[str, Secret | None] = field(hash=False)
 
 
 def target(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from secretsync.models import DesiredGroup, Plan, RemoteGroup, Target
+from secretsync.models import DesiredGroup, Plan, Target
 from secretsync.plan.planner import Selection, join_plan, plan_group
+from tests.factories import RemoteGroup
 
 EVERYTHING = Selection()
 
