@@ -1,4 +1,5 @@
-"""A local emulator of the SourceCraft secrets API (like LocalStack or moto), for tests.
+"""A local emulator of the SourceCraft secrets API (like LocalStack or moto), for tests, the
+demo and the benchmarks.
 
     with Emulator(seed={"orgs": [...]}, config=EmulatorConfig(op_delay_ms=50)) as emu:
         client = httpx.Client(base_url=emu.url, headers={"Authorization": "Bearer emulator-token"})

@@ -1,4 +1,5 @@
-"""Compare desired and remote state: a pure function from values to a Plan (no I/O)."""
+"""Compare desired and remote state: pure functions from values to a Plan (no I/O), one
+group at a time (plan_group), then joined (join_plan)."""
 
 from __future__ import annotations
 
