@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -100,6 +102,18 @@ class SourceCraftClient:
             headers={b"Authorization": b"Bearer " + raw, b"Accept": b"application/json"},
             token_env=token_env,
             policy=retry,
+            limiter=self._limiter,
+            clock=clock,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
+        # For requests that are not idempotent (creating a comment): one attempt; the caller
+        # looks for what a lost answer may have created before it tries again.
+        self._once = RetryingSender(
+            http,
+            headers={b"Authorization": b"Bearer " + raw, b"Accept": b"application/json"},
+            token_env=token_env,
+            policy=dataclasses.replace(retry, max_attempts=1),
             limiter=self._limiter,
             clock=clock,
             sleep=sleep,
@@ -197,6 +211,24 @@ class SourceCraftClient:
             )
         return latest
 
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, object] | None = None,
+        once: bool = False,
+    ) -> tuple[int, dict[str, Any]]:
+        """(status, JSON object) of a 2xx answer, for the calls without a record of their own
+        (pull request comments); `path` is already percent-encoded (see `path_segment`)."""
+        sender = self._once if once else self._sender
+        response = await sender.send(method, self._url(path, params), body=body)
+        if not response.content:
+            return response.status_code, {}
+        data = json_body(response, method, path)
+        return response.status_code, json_object(data, method, path, response.status_code)
+
     # ------------------------------------------------------------------------ plumbing
 
     async def _send(
@@ -271,3 +303,6 @@ class SourceCraftClient:
 def _seg(text: str) -> str:
     """One path segment, percent-encoded whole (a `/` in a key must not become a path)."""
     return quote(text, safe="")
+
+
+path_segment = _seg
