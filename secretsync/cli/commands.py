@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from secretsync import __version__
+from secretsync.cli.comment import Commenter, comment_options
 from secretsync.cli.options import (
     check_writable_path,
     common_options,
@@ -21,16 +22,19 @@ from secretsync.cli.prompt import Progress, confirm_apply
 from secretsync.defaults import DEFAULT_MAX_DELETES, DEFAULT_OPERATION_TIMEOUT_S
 from secretsync.errors import (
     EXIT_CHANGES_PENDING,
+    EXIT_COMMENT_FAILED,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigError,
+    SecretsyncError,
 )
 
 if TYPE_CHECKING:
     from secretsync.models import Outcome, Secret
     from secretsync.pipeline import Job, PlannedJob
     from secretsync.settings import JobSettings
+    from secretsync.sourcecraft.comments import PullRequestRef
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -47,7 +51,8 @@ def secretsync() -> None:
     After merge:         secretsync apply --report apply.json
 
     Values are never printed. Exit codes: 0 ok, 1 error, 2 changes pending
-    (plan --detailed-exitcode), 64 bad flags, 130 interrupted.
+    (plan --detailed-exitcode), 3 comment not posted (plan --comment-required),
+    64 bad flags, 130 interrupted.
     """
 
 
@@ -128,6 +133,7 @@ def validate(
     callback=check_writable_path,
     help="Save the plan for `apply --plan FILE` (stores no values).",
 )
+@comment_options
 def plan(
     manifest: Path,
     file_roots: tuple[Path, ...],
@@ -145,6 +151,8 @@ def plan(
     overwrite_unknown: bool,
     detailed_exitcode: bool,
     out_path: Path | None,
+    comment_on: PullRequestRef | None,
+    comment_required: bool,
 ) -> int:
     """Show what apply would create, update and delete. Writes nothing to the API.
 
@@ -153,15 +161,29 @@ def plan(
       secretsync plan
       secretsync plan --report plan.md --detailed-exitcode
       secretsync plan --repo 'acme/*' --group production --out reviewed.plan
+      secretsync plan --report plan.md --comment-on acme/infra/42
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.pipeline import run_plan
     from secretsync.plan.planfile import save_plan
 
     settings = job_settings(**click.get_current_context().params)
-    with reports_on_failure("plan", reports):
-        job = _prepare(settings)
-        planned = run_plan(settings, job, on_values=REDACT.add)
+    commenter = None
+    if comment_on is not None:
+        commenter = Commenter(
+            comment_on, manifest=manifest, reports=reports, quiet=quiet, required=comment_required
+        )
+        commenter.pipeline_url = settings.pipeline_api_url
+    try:
+        with reports_on_failure("plan", reports):
+            job = _prepare(settings)
+            if commenter is not None:
+                commenter.job = job
+            planned = run_plan(settings, job, on_values=REDACT.add)
+    except SecretsyncError as exc:
+        if commenter is not None:
+            commenter.failure(exc)  # the run fails anyway: its exit code stays the run's
+        raise
     if out_path is not None:
         try:
             save_plan(
@@ -187,8 +209,11 @@ def plan(
         color=color,
         reports=reports,
     )
+    commented = commenter is None or commenter.plan(planned.plan)
     if not written:
         return EXIT_ERROR
+    if not commented and comment_required:
+        return EXIT_COMMENT_FAILED
     if detailed_exitcode and planned.plan.has_changes:
         return EXIT_CHANGES_PENDING
     return EXIT_OK
