@@ -105,11 +105,18 @@ def validate(
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.manifest.loader import load_manifest
-    from secretsync.sourcecraft.endpoint import choose_api_url
+    from secretsync.sourcecraft.endpoint import UnpinnedUrlError, choose_api_url
     from secretsync.sources.resolve import check_sources
 
     loaded = load_manifest(manifest, extra_roots=file_roots)
-    choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
+    try:
+        choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
+    except UnpinnedUrlError as exc:
+        # validate sends no token, so a self-hosted api.url is no error here (the pre-commit
+        # hook has no pipeline to pin it); plan and apply still refuse it unpinned.
+        if not quiet:
+            err(f"note: {exc.message}; plan and apply need it pinned")
+            err(f"hint: {exc.hint}")
     check_sources(loaded, None if no_env else os.environ)
     groups = sum(len(r.groups) for r in loaded.repos)
     if not quiet:
