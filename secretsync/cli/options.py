@@ -43,9 +43,13 @@ def job_settings(
     from secretsync.plan.planner import Selection
     from secretsync.settings import JobSettings
 
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source("api_url") if ctx is not None else None
+    from_env = source is click.core.ParameterSource.ENVIRONMENT
     return JobSettings(
         manifest_path=manifest,
         pipeline_api_url=api_url or None,
+        pipeline_api_url_from="SOURCECRAFT_API_URL" if from_env else "--api-url",
         file_roots=file_roots,
         parallelism=parallelism,
         selection=selection or Selection(repos=repos, groups=groups, keys=keys),
