@@ -12,6 +12,7 @@ import click
 from secretsync import __version__
 from secretsync.cli.comment import Commenter, comment_options
 from secretsync.cli.options import (
+    check_api_url,
     check_writable_path,
     common_options,
     job_settings,
@@ -84,6 +85,7 @@ def _prepare(settings: JobSettings) -> Job:
     "--api-url",
     envvar="SOURCECRAFT_API_URL",
     metavar="URL",
+    callback=check_api_url,
     help="Check this API URL as the pipeline would set it.",
 )
 def validate(
@@ -182,7 +184,7 @@ def plan(
         )
         commenter.pipeline_url = settings.pipeline_api_url
     try:
-        with reports_on_failure("plan", reports):
+        with reports_on_failure("plan", reports, fmt=output_format):
             job = _prepare(settings)
             if commenter is not None:
                 commenter.job = job
@@ -205,7 +207,8 @@ def plan(
             raise ConfigError(
                 f"cannot write the plan file {out_path}: {exc.strerror or type(exc).__name__}"
             ) from None
-        err(f"plan saved to {out_path}")
+        if not quiet:
+            err(f"plan saved to {out_path}")
     written = emit(
         "plan",
         planned.plan,
@@ -285,7 +288,7 @@ def apply(
     from secretsync.pipeline import run_apply
     from secretsync.plan.planfile import load_plan
 
-    with reports_on_failure("apply", reports):
+    with reports_on_failure("apply", reports, fmt=output_format):
         saved = load_plan(plan_path) if plan_path is not None else None
         if saved is not None and (repos or groups or keys):
             raise click.UsageError(
