@@ -229,7 +229,7 @@ def test_pull_request_job_validates_plans_and_treats_pending_changes_as_success(
     plan_lines = [
         line
         for unit in units
-        for line in unit.splitlines()
+        for line in unit.replace("\\\n", " ").splitlines()  # a continued line is one line
         if any(cmd == "plan" for cmd, _ in invocations(line))
     ]
     assert plan_lines
