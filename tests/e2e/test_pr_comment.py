@@ -143,3 +143,20 @@ def test_a_malformed_pull_request_is_a_usage_error(workspace, value):
     result = workspace.run("plan", "--comment-on", value)
     assert result.code == 64
     assert "ORG/REPO/PR" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_plan_too_long_for_a_comment_is_cut_and_names_the_artifact(launch, workspace):
+    emu = launch(SEED)
+    workspace.write("big.env", "".join(f"KEY_{n:04d}=value-{n}\n" for n in range(1500)))
+    workspace.write(
+        "secretsync.yaml",
+        "version: 1\nrepos:\n  - repo: acme/app\n    groups:\n      default:\n"
+        "        dotenv: big.env\n",
+    )
+    result = plan(workspace, emu, "--comment-on", "acme/app/42")
+    assert result.code == 0, result.stderr
+    [comment] = comments(emu)
+    body = str(comment["body"])
+    assert len(body) <= 60_000 < len((workspace.root / "plan.md").read_text())
+    assert "This plan is too long for one comment" in body
+    assert "The whole plan is in the artifact `plan.md`." in body
