@@ -12,13 +12,12 @@ import click
 from secretsync import __version__
 from secretsync.cli.comment import Commenter, comment_options
 from secretsync.cli.options import (
-    check_api_url,
     check_writable_path,
     common_options,
     job_settings,
     remote_options,
 )
-from secretsync.cli.output import REDACT, emit, err, out, reports_on_failure, setup_logging
+from secretsync.cli.output import REDACT, emit, err, reports_on_failure, setup_logging
 from secretsync.cli.prompt import Progress, confirm_apply
 from secretsync.defaults import DEFAULT_MAX_DELETES, DEFAULT_OPERATION_TIMEOUT_S
 from secretsync.errors import (
@@ -57,10 +56,6 @@ def secretsync() -> None:
     """
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _plan_key() -> Secret | None:
     from secretsync.plan.planfile import plan_key
 
@@ -76,57 +71,6 @@ def _prepare(settings: JobSettings) -> Job:
     job = prepare_job(settings, os.environ)
     REDACT.add([job.token])  # the values follow through on_values=REDACT.add
     return job
-
-
-@secretsync.command(context_settings=CONTEXT)
-@common_options
-@click.option("--no-env", is_flag=True, help="Don't require env variables (laptops, pre-commit).")
-@click.option(
-    "--api-url",
-    envvar="SOURCECRAFT_API_URL",
-    metavar="URL",
-    callback=check_api_url,
-    help="Check this API URL as the pipeline would set it.",
-)
-def validate(
-    manifest: Path,
-    file_roots: tuple[Path, ...],
-    quiet: bool,
-    verbose: bool,
-    debug: bool,
-    color: bool | None,
-    no_env: bool,
-    api_url: str | None,
-) -> int:
-    """Check the manifest offline: schema, names, files, .env keys, env variables.
-
-    \b
-    Examples:
-      secretsync validate
-      secretsync validate -f infra/secretsync.yaml --no-env
-    """
-    setup_logging(verbose=verbose, debug=debug)
-    from secretsync.manifest.loader import load_manifest
-    from secretsync.sourcecraft.endpoint import UnpinnedUrlError, choose_api_url
-    from secretsync.sources.resolve import check_sources
-
-    loaded = load_manifest(manifest, extra_roots=file_roots)
-    try:
-        choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
-    except UnpinnedUrlError as exc:
-        # validate sends no token, so a self-hosted api.url is no error here (the pre-commit
-        # hook has no pipeline to pin it); plan and apply still refuse it unpinned.
-        if not quiet:
-            err(f"note: {exc.message}; plan and apply need it pinned")
-            err(f"hint: {exc.hint}")
-    check_sources(loaded, None if no_env else os.environ)
-    groups = sum(len(r.groups) for r in loaded.repos)
-    if not quiet:
-        skipped = " (env variables not checked)" if no_env else ""
-        entries = f"{_count(len(loaded.repos), 'repository entry', 'repository entries')}, "
-        entries += _count(groups, "group", "groups")
-        out(f"{manifest}: valid, {entries}{skipped}.\n")
-    return EXIT_OK
 
 
 @secretsync.command(context_settings=CONTEXT)
@@ -343,7 +287,9 @@ def apply(
 
 def _register_subcommands() -> None:
     from secretsync.cli.import_command import import_command
+    from secretsync.cli.validate_command import validate
 
+    secretsync.add_command(validate)
     secretsync.add_command(import_command)
 
 
