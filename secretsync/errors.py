@@ -24,6 +24,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES_PENDING = 2  # only `plan --detailed-exitcode`
+EXIT_COMMENT_FAILED = 3  # only `plan --comment-required`: the plan ran, its comment failed
 EXIT_USAGE = 64  # bad flags or arguments (EX_USAGE), never 2
 EXIT_INTERRUPTED = 130  # Ctrl-C
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from secretsync.errors import DeletionLimitError
+from secretsync.errors import DeletionLimitError, TransportError
 from secretsync.manifest.loader import load_manifest
 from secretsync.models import (
     Action,
@@ -41,6 +41,7 @@ class Job:
     api_url: str
     token: Secret
     environ: Mapping[str, str]
+    api_url_from: str = "the default"  # for messages: the flag, the variable, the manifest
 
     def __repr__(self) -> str:
         return f"Job({self.manifest.path}, {len(self.manifest.repos)} repository entries)"
@@ -67,7 +68,22 @@ def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
     manifest = load_manifest(settings.manifest_path, extra_roots=settings.file_roots)
     api_url = choose_api_url(manifest_url=manifest.api_url, pipeline_url=settings.pipeline_api_url)
     token = read_token(manifest.token_env, environ)
-    return Job(manifest=manifest, api_url=api_url, token=token, environ=environ)
+    if settings.pipeline_api_url:
+        origin = settings.pipeline_api_url_from
+    else:
+        origin = "api.url in the manifest" if manifest.api_url else "the default"
+    return Job(
+        manifest=manifest, api_url=api_url, token=token, environ=environ, api_url_from=origin
+    )
+
+
+def _where(job: Job, exc: TransportError) -> TransportError:
+    """A request that never got an answer: say where it tried, and who chose that URL."""
+    return TransportError(
+        exc.message,
+        hint=f"nothing answered at {job.api_url} (from {job.api_url_from}); "
+        "check the URL, the network and any proxy settings",
+    )
 
 
 def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> SourceCraftClient:
@@ -186,7 +202,10 @@ def run_plan(
             client = make_client(job, settings, http)
             return await compute_plan(job, client, settings, on_values=on_values)
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except TransportError as exc:
+        raise _where(job, exc) from exc
 
 
 def run_apply(
@@ -216,4 +235,7 @@ def run_apply(
             )
             return planned, result
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except TransportError as exc:
+        raise _where(job, exc) from exc

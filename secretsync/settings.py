@@ -20,6 +20,8 @@ class JobSettings:
 
     manifest_path: Path
     pipeline_api_url: str | None = None  # --api-url / SOURCECRAFT_API_URL
+    # Where pipeline_api_url came from, for messages: "--api-url" or "SOURCECRAFT_API_URL".
+    pipeline_api_url_from: str = "--api-url"
     file_roots: tuple[Path, ...] = ()  # --file-root / SECRETSYNC_FILE_ROOTS
     parallelism: int = DEFAULT_PARALLELISM
     selection: Selection = field(default_factory=Selection)

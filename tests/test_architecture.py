@@ -40,10 +40,12 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "apply": (*SHARED, "sourcecraft"),
     "settings": (*SHARED, "plan.planner"),
     "importer": (*SHARED, "sourcecraft"),
+    "commenting": (*SHARED, "report", "sourcecraft"),
     "pipeline": (*SHARED, "settings", "manifest", "sources", "plan", "apply", "sourcecraft"),
     "cli": (
         *SHARED,
-        *("settings", "pipeline", "importer", "manifest", "sources", "plan", "report"),
+        *("settings", "pipeline", "importer", "commenting", "manifest", "sources", "plan"),
+        "report",
         "sourcecraft",
     ),
     "__main__": ("cli",),
@@ -52,7 +54,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
 # Third-party packages, and the only families that may import each.
 THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "click": ("cli",),
-    "httpx": ("http", "sourcecraft", "pipeline"),
+    "httpx": ("http", "sourcecraft", "pipeline", "commenting"),
     "h11": ("http",),
     "certifi": ("http",),
     "jsonschema": ("manifest",),

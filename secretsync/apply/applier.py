@@ -215,7 +215,7 @@ class _Scheduler:
             return
         job.op = op
         if op.finished:
-            self.finish(job, _final(job, op))
+            self.finish(job, await self.final(job, op))
             return
         now = self.clock()
         job.answered_at = now
@@ -237,7 +237,7 @@ class _Scheduler:
         if op.finished:
             if job.polls == 1:
                 self.estimate.hit(version=job.version)
-            self.finish(job, _final(job, op))
+            self.finish(job, await self.final(job, op))
             return
         self.estimate.pending(first_delay=job.first_delay, pending_for=asked_at - job.answered_at)
         now = self.clock()
@@ -248,6 +248,23 @@ class _Scheduler:
             return
         job.interval = min(job.interval * self.poll.backoff, self.poll.max_interval_s)
         self.schedule_poll(job, min(now + job.interval, job.deadline))
+
+    async def final(self, job: _Job, op: OperationInfo) -> Outcome:
+        """The outcome of an ended operation. A DELETE that failed may have failed because
+        the key was already gone, but no `error_code` says so in the reference: only a fresh
+        listing of the group, without the key, makes it a success."""
+        outcome = _final(job, op)
+        change = job.change
+        if change.action is not Action.DELETE or op.status != "failed":
+            return outcome
+        try:
+            listing = await self.client.list_secrets(change.repo_id, change.group)
+        except Exception:
+            logger.debug("listing after a failed delete of %s failed", change.key, exc_info=True)
+            return outcome
+        if change.key in listing:
+            return outcome
+        return Outcome(change=change, status="success", operation_id=op.operation_id or None)
 
     def interrupted_outcome(self, job: _Job) -> Outcome:
         if job.state == _NEW:
@@ -285,9 +302,7 @@ def _failed(job: _Job, exc: Exception) -> Outcome:
 def _final(job: _Job, op: OperationInfo) -> Outcome:
     change = job.change
     op_id = op.operation_id or None
-    if op.status == "success" or (
-        change.action is Action.DELETE and op.status == "failed" and op.error_code == "NotFound"
-    ):
+    if op.status == "success":
         return Outcome(change=change, status="success", operation_id=op_id)
     if op.status == "cancel":
         code, message = op.error_code or "Cancelled", op.error_message or "operation was cancelled"

@@ -10,27 +10,31 @@ from typing import TYPE_CHECKING
 import click
 
 from secretsync import __version__
+from secretsync.cli.comment import Commenter, comment_options
 from secretsync.cli.options import (
     check_writable_path,
     common_options,
     job_settings,
     remote_options,
 )
-from secretsync.cli.output import REDACT, emit, err, out, reports_on_failure, setup_logging
+from secretsync.cli.output import REDACT, emit, err, reports_on_failure, setup_logging
 from secretsync.cli.prompt import Progress, confirm_apply
 from secretsync.defaults import DEFAULT_MAX_DELETES, DEFAULT_OPERATION_TIMEOUT_S
 from secretsync.errors import (
     EXIT_CHANGES_PENDING,
+    EXIT_COMMENT_FAILED,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigError,
+    SecretsyncError,
 )
 
 if TYPE_CHECKING:
     from secretsync.models import Outcome, Secret
     from secretsync.pipeline import Job, PlannedJob
     from secretsync.settings import JobSettings
+    from secretsync.sourcecraft.comments import PullRequestRef
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -47,12 +51,9 @@ def secretsync() -> None:
     After merge:         secretsync apply --report apply.json
 
     Values are never printed. Exit codes: 0 ok, 1 error, 2 changes pending
-    (plan --detailed-exitcode), 64 bad flags, 130 interrupted.
+    (plan --detailed-exitcode), 3 comment not posted (plan --comment-required),
+    64 bad flags, 130 interrupted.
     """
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def _plan_key() -> Secret | None:
@@ -74,49 +75,6 @@ def _prepare(settings: JobSettings) -> Job:
 
 @secretsync.command(context_settings=CONTEXT)
 @common_options
-@click.option("--no-env", is_flag=True, help="Don't require env variables (laptops, pre-commit).")
-@click.option(
-    "--api-url",
-    envvar="SOURCECRAFT_API_URL",
-    metavar="URL",
-    help="Check this API URL as the pipeline would set it.",
-)
-def validate(
-    manifest: Path,
-    file_roots: tuple[Path, ...],
-    quiet: bool,
-    verbose: bool,
-    debug: bool,
-    color: bool | None,
-    no_env: bool,
-    api_url: str | None,
-) -> int:
-    """Check the manifest offline: schema, names, files, .env keys, env variables.
-
-    \b
-    Examples:
-      secretsync validate
-      secretsync validate -f infra/secretsync.yaml --no-env
-    """
-    setup_logging(verbose=verbose, debug=debug)
-    from secretsync.manifest.loader import load_manifest
-    from secretsync.sourcecraft.endpoint import choose_api_url
-    from secretsync.sources.resolve import check_sources
-
-    loaded = load_manifest(manifest, extra_roots=file_roots)
-    choose_api_url(manifest_url=loaded.api_url, pipeline_url=api_url)
-    check_sources(loaded, None if no_env else os.environ)
-    groups = sum(len(r.groups) for r in loaded.repos)
-    if not quiet:
-        skipped = " (env variables not checked)" if no_env else ""
-        entries = f"{_count(len(loaded.repos), 'repository entry', 'repository entries')}, "
-        entries += _count(groups, "group", "groups")
-        out(f"{manifest}: valid, {entries}{skipped}.\n")
-    return EXIT_OK
-
-
-@secretsync.command(context_settings=CONTEXT)
-@common_options
 @remote_options
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending (0: none, 1: error)."
@@ -128,6 +86,7 @@ def validate(
     callback=check_writable_path,
     help="Save the plan for `apply --plan FILE` (stores no values).",
 )
+@comment_options
 def plan(
     manifest: Path,
     file_roots: tuple[Path, ...],
@@ -145,6 +104,8 @@ def plan(
     overwrite_unknown: bool,
     detailed_exitcode: bool,
     out_path: Path | None,
+    comment_on: PullRequestRef | None,
+    comment_required: bool,
 ) -> int:
     """Show what apply would create, update and delete. Writes nothing to the API.
 
@@ -153,15 +114,29 @@ def plan(
       secretsync plan
       secretsync plan --report plan.md --detailed-exitcode
       secretsync plan --repo 'acme/*' --group production --out reviewed.plan
+      secretsync plan --report plan.md --comment-on acme/infra/42
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.pipeline import run_plan
     from secretsync.plan.planfile import save_plan
 
     settings = job_settings(**click.get_current_context().params)
-    with reports_on_failure("plan", reports):
-        job = _prepare(settings)
-        planned = run_plan(settings, job, on_values=REDACT.add)
+    commenter = None
+    if comment_on is not None:
+        commenter = Commenter(
+            comment_on, manifest=manifest, reports=reports, quiet=quiet, required=comment_required
+        )
+        commenter.pipeline_url = settings.pipeline_api_url
+    try:
+        with reports_on_failure("plan", reports, fmt=output_format):
+            job = _prepare(settings)
+            if commenter is not None:
+                commenter.job = job
+            planned = run_plan(settings, job, on_values=REDACT.add)
+    except SecretsyncError as exc:
+        if commenter is not None:
+            commenter.failure(exc)  # the run fails anyway: its exit code stays the run's
+        raise
     if out_path is not None:
         try:
             save_plan(
@@ -176,7 +151,8 @@ def plan(
             raise ConfigError(
                 f"cannot write the plan file {out_path}: {exc.strerror or type(exc).__name__}"
             ) from None
-        err(f"plan saved to {out_path}")
+        if not quiet:
+            err(f"plan saved to {out_path}")
     written = emit(
         "plan",
         planned.plan,
@@ -187,8 +163,11 @@ def plan(
         color=color,
         reports=reports,
     )
+    commented = commenter is None or commenter.plan(planned.plan)
     if not written:
         return EXIT_ERROR
+    if not commented and comment_required:
+        return EXIT_COMMENT_FAILED
     if detailed_exitcode and planned.plan.has_changes:
         return EXIT_CHANGES_PENDING
     return EXIT_OK
@@ -253,7 +232,7 @@ def apply(
     from secretsync.pipeline import run_apply
     from secretsync.plan.planfile import load_plan
 
-    with reports_on_failure("apply", reports):
+    with reports_on_failure("apply", reports, fmt=output_format):
         saved = load_plan(plan_path) if plan_path is not None else None
         if saved is not None and (repos or groups or keys):
             raise click.UsageError(
@@ -308,7 +287,9 @@ def apply(
 
 def _register_subcommands() -> None:
     from secretsync.cli.import_command import import_command
+    from secretsync.cli.validate_command import validate
 
+    secretsync.add_command(validate)
     secretsync.add_command(import_command)
 
 

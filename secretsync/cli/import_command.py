@@ -4,23 +4,57 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 
 import click
 
+from secretsync.cli.options import check_api_url
 from secretsync.cli.output import REDACT, err, setup_logging
 from secretsync.errors import EXIT_OK, ConfigError
+from secretsync.names import GROUP, SLUG, UUID, quote
 from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV
 
 
+def _check_repo(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """org/repo, a UUID, or id:UUID (the form plan and apply print): the latter as a UUID."""
+    text = value.strip()
+    bare = text[3:] if text.startswith("id:") else text
+    if re.fullmatch(UUID, bare):
+        return bare
+    if re.fullmatch(SLUG, text):
+        return text
+    raise click.BadParameter(
+        f"{quote(value)} is not org/repo or a repository id (UUID or id:UUID)",
+        ctx=ctx,
+        param=param,
+    )
+
+
+def _check_groups(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    for group in value:
+        if not re.fullmatch(GROUP, group):
+            raise click.BadParameter(f"{quote(group)} is not a secret group name", ctx=ctx)
+    return value
+
+
 @click.command("import", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--repo", required=True, metavar="ORG/REPO|ID", help="The repository to read.")
+@click.option(
+    "--repo",
+    required=True,
+    metavar="ORG/REPO|ID",
+    callback=_check_repo,
+    help="The repository to read: org/repo, or its id (UUID or id:UUID, as plan prints it).",
+)
 @click.option(
     "--group",
     "groups",
     multiple=True,
     default=("default",),
     show_default=True,
+    callback=_check_groups,
     help="Secret groups to read; repeatable (the API cannot list groups).",
 )
 @click.option(
@@ -43,6 +77,7 @@ from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV
     "--api-url",
     envvar="SOURCECRAFT_API_URL",
     metavar="URL",
+    callback=check_api_url,
     help="API base URL. [env: SOURCECRAFT_API_URL]",
 )
 @click.option(
@@ -104,6 +139,13 @@ def import_command(
     write_atomically(env_template, render_env_template(imported))
     total = sum(len(keys) for _, keys in imported.groups)
     err(f"wrote {output} ({total} secrets in {len(groups)} group(s)) and {env_template}")
+    for group, keys in imported.groups:
+        if not keys:
+            # The API lists a group that does not exist as an empty one: a typo looks alike.
+            err(
+                f"warning: group {quote(group)} of {repo} has no secrets; check its name "
+                "(the API cannot tell a missing group from an empty one)"
+            )
     if imported.skipped:
         err(
             f"warning: {imported.skipped} stored key(s) are not valid secret names "

@@ -3,6 +3,7 @@ become `JobSettings` (`job_settings`, like twine's `Settings.from_args`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,9 +44,13 @@ def job_settings(
     from secretsync.plan.planner import Selection
     from secretsync.settings import JobSettings
 
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source("api_url") if ctx is not None else None
+    from_env = source is click.core.ParameterSource.ENVIRONMENT
     return JobSettings(
         manifest_path=manifest,
         pipeline_api_url=api_url or None,
+        pipeline_api_url_from="SOURCECRAFT_API_URL" if from_env else "--api-url",
         file_roots=file_roots,
         parallelism=parallelism,
         selection=selection or Selection(repos=repos, groups=groups, keys=keys),
@@ -78,8 +83,48 @@ def check_writable_path(
         if parent.exists():
             if not parent.is_dir():
                 raise click.BadParameter(f"{parent} is a file, not a folder", ctx=ctx, param=param)
+            _check_can_create_in(ctx, param, parent)
             break
     return path
+
+
+def _check_can_create_in(ctx: click.Context, param: click.Parameter, folder: Path) -> None:
+    # Permission bits do not tell (root passes every check, /proc refuses root too): create
+    # and remove a file where the output (or its first missing folder) will be made.
+    import tempfile
+
+    try:
+        fd, name = tempfile.mkstemp(prefix=".secretsync-check-", dir=folder)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise click.BadParameter(
+            f"nothing can be written in {folder} ({reason})", ctx=ctx, param=param
+        ) from None
+    os.close(fd)
+    Path(name).unlink(missing_ok=True)
+
+
+def check_api_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --api-url / SOURCECRAFT_API_URL that is not an http(s) URL at all is a usage error
+    (64); the rules for a well-formed one (TLS off loopback...) are checked with the run."""
+    if not value:
+        return value
+    from urllib.parse import urlsplit
+
+    from secretsync.names import quote
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # raises ValueError for a port that is not 0-65535
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{quote(value)} is not an http(s) URL such as https://api.sourcecraft.tech",
+            ctx=ctx,
+            param=param,
+        )
+    return value
 
 
 def common_options(fn: F) -> F:
@@ -132,6 +177,7 @@ def remote_options(fn: F) -> F:
             "--api-url",
             envvar="SOURCECRAFT_API_URL",
             metavar="URL",
+            callback=check_api_url,
             help="API base URL set by the pipeline; overrides api.url. [env: SOURCECRAFT_API_URL]",
         ),
         click.option(

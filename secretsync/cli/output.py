@@ -115,14 +115,18 @@ def emit(
             err(f"error: cannot write the report {path}: {exc.strerror or type(exc).__name__}")
             written = False
         else:
-            err(f"report written to {path}")
+            if not quiet:
+                err(f"report written to {path}")
     return written
 
 
 @contextlib.contextmanager
-def reports_on_failure(command: str, reports: tuple[Path, ...]) -> Iterator[None]:
+def reports_on_failure(
+    command: str, reports: tuple[Path, ...], *, fmt: str = "text"
+) -> Iterator[None]:
     """If the run fails before it has a plan, each --report says so (instead of keeping an
-    older run's report, which a CI step posting it "always" would show as current)."""
+    older run's report, which a CI step posting it "always" would show as current), and so
+    does stdout under --format json/markdown (a pipe must not read an empty document)."""
     from secretsync.errors import SecretsyncError
 
     try:
@@ -132,8 +136,12 @@ def reports_on_failure(command: str, reports: tuple[Path, ...]) -> Iterator[None
         from secretsync.safefile import write_atomically
 
         lines = [REDACT(line) for line in exc.lines()]
+        code = exc.exit_code
+        if fmt in ("json", "markdown"):
+            out(render_failure(command, lines, markdown=fmt == "markdown", exit_code=code))
         for path in reports:
-            text = render_failure(command, lines, markdown=path.suffix == ".md")
+            md = path.suffix == ".md"
+            text = render_failure(command, lines, markdown=md, exit_code=code)
             with contextlib.suppress(OSError):  # the error itself is what gets printed
                 write_atomically(path, text)
         raise

@@ -12,8 +12,20 @@ import json
 import uuid
 from typing import Any
 
+from secretsync.emulator.comments import COMMENT_ROUTES, caller, match_comments
 from secretsync.emulator.config import DEFAULT_TOKEN, EmulatorConfig
-from secretsync.emulator.protocol import Call, Refusal, Reply, error_reply, operation, repository
+from secretsync.emulator.protocol import (
+    Call,
+    Refusal,
+    Reply,
+    decode_page_token,
+    encode_page_token,
+    error_reply,
+    operation,
+    page_size,
+    repository,
+    single,
+)
 from secretsync.emulator.state import (
     DEFAULT_GROUP,
     GROUP_RE,
@@ -35,6 +47,8 @@ _ALLOWED = {
     "repo": ("GET",),
     "secrets": ("GET",),
     "secret": ("DELETE", "PUT"),
+    "pr_comments": ("GET", "POST"),
+    "pr_comment": ("DELETE", "GET", "PATCH"),
 }
 _KIND = {
     ("secrets", "GET"): "list",
@@ -45,11 +59,15 @@ _KIND = {
     ("org_repos", "GET"): "org_repos",
     ("user", "GET"): "user",
 }
+_KIND_OF_ROUTE = {"pr_comments": "comment", "pr_comment": "comment"}
 
 
 def match(segments: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
     """(route, params) for an API path; repo params are ("id", ID) or (ORG, REPO)."""
     s = segments
+    comments = match_comments(s)
+    if comments is not None:
+        return comments
     if s == ("user",):
         return "user", ()
     if len(s) == 3 and s[0] == "orgs" and s[2] == "repos":
@@ -75,14 +93,16 @@ def match(segments: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
 
 def classify(method: str, segments: tuple[str, ...]) -> str:
     found = match(segments)
-    return "other" if found is None else _KIND.get((found[0], method), "other")
+    if found is None:
+        return "other"
+    return _KIND_OF_ROUTE.get(found[0]) or _KIND.get((found[0], method), "other")
 
 
 def authorized(config: EmulatorConfig, world: World, authorization: str | None) -> bool:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return False
-    accepted = config.tokens + world.tokens or (DEFAULT_TOKEN,)
+    accepted = (config.tokens + world.tokens or (DEFAULT_TOKEN,)) + tuple(world.users)
     given = token.strip().encode()
     # compare_digest on every candidate: the time taken says nothing about which one is close.
     return sum(hmac.compare_digest(given, t.encode()) for t in accepted) > 0
@@ -110,7 +130,9 @@ def dispatch(world: World, config: EmulatorConfig, call: Call, now: float) -> Re
 def _user(
     world: World, config: EmulatorConfig, call: Call, p: tuple[str, ...], now: float
 ) -> Reply:
-    body = {"id": stable_id("user:emulator-user"), "slug": "emulator-user", "name": "Emulator User"}
+    # The published spec's UserProfile: id, username, display_name.
+    username = caller(world, call.authorization)
+    body = {"id": stable_id(f"user:{username}"), "username": username, "display_name": username}
     return Reply(status=200, body=body)
 
 
@@ -126,16 +148,11 @@ def _org_repos(
     org = world.orgs.get(p[0])
     if org is None:
         raise Refusal(404, "NotFound", "organization not found")
-    raw_size = _single(call.query, "page_size") or "0"
-    if not (raw_size.isascii() and raw_size.isdigit()) or int(raw_size) > MAX_PAGE_SIZE:
-        raise Refusal(
-            400, "ValidationError", f"page_size must be 1..{MAX_PAGE_SIZE}", field="page_size"
-        )
-    size = int(raw_size) or DEFAULT_PAGE_SIZE
-    start = _decode_page_token(_single(call.query, "page_token") or "")
+    size = page_size(call.query, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    start = decode_page_token(single(call.query, "page_token") or "")
     ids = org.repo_ids[start : start + size]
     end = start + len(ids)
-    token = _encode_page_token(end) if end < len(org.repo_ids) else ""
+    token = encode_page_token(end) if end < len(org.repo_ids) else ""
     body = {"repositories": [repository(world.repos[i]) for i in ids], "next_page_token": token}
     return Reply(status=200, body=body)
 
@@ -214,6 +231,7 @@ _ROUTES = {
     "repo": _repo,
     "secrets": _list,
     "secret": _secret,
+    **COMMENT_ROUTES,
 }
 
 
@@ -229,17 +247,8 @@ def _find_repo(world: World, params: tuple[str, ...]) -> Repo:
     return repo
 
 
-def _single(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise Refusal(400, "ValidationError", f"{name} given more than once", field=name)
-    return values[0]
-
-
 def _group(call: Call) -> str:
-    group = _single(call.query, "secret_group") or DEFAULT_GROUP
+    group = single(call.query, "secret_group") or DEFAULT_GROUP
     if not GROUP_RE.fullmatch(group):
         raise Refusal(400, "ValidationError", "invalid secret_group", field="secret_group")
     return group
@@ -277,20 +286,3 @@ def _put_value(body: bytes) -> bytes:
             400, "ValidationError", f"value is larger than {MAX_VALUE_BYTES} bytes", field="value"
         )
     return value
-
-
-def _encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode("ascii")
-
-
-def _decode_page_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii")
-        prefix, _, number = text.partition(":")
-        if prefix == "offset" and number.isascii() and number.isdigit():
-            return int(number)
-    except (ValueError, UnicodeError):
-        pass
-    raise Refusal(400, "ValidationError", "invalid page_token", field="page_token")

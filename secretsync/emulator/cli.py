@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="secretsync-emulator",
         description="A local emulator of the SourceCraft secrets API, for tests and benchmarks.",
+        epilog="The seed file format, the fault knobs and the admin routes (/_emulator/...) "
+        "are described in docs/emulator.md.",
     )
     add = p.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")

@@ -5,13 +5,14 @@ Error bodies follow the reference: {"error_code", "message", "request_id", "deta
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from secretsync.emulator.state import Operation, Repo
 
-KINDS = ("list", "put", "delete", "operation", "repo", "org_repos", "user", "other")
+KINDS = ("list", "put", "delete", "operation", "repo", "org_repos", "user", "comment", "other")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,3 +88,36 @@ def operation(op: Operation, now: float, base_url: str) -> dict[str, Any]:
 def rfc3339(t: float) -> str:
     stamp = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
+
+
+def single(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise Refusal(400, "ValidationError", f"{name} given more than once", field=name)
+    return values[0]
+
+
+def page_size(query: dict[str, list[str]], *, default: int, maximum: int) -> int:
+    raw = single(query, "page_size") or "0"
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
+        raise Refusal(400, "ValidationError", f"page_size must be 1..{maximum}", field="page_size")
+    return int(raw) or default
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode("ascii")
+
+
+def decode_page_token(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii")
+        prefix, _, number = text.partition(":")
+        if prefix == "offset" and number.isascii() and number.isdigit():
+            return int(number)
+    except (ValueError, UnicodeError):
+        pass
+    raise Refusal(400, "ValidationError", "invalid page_token", field="page_token")

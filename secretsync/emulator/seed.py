@@ -5,6 +5,8 @@ The seed format; the state file has the same shape, with every value as {base64:
 end after a restart)::
 
     tokens: [emulator-token]          # optional: bearer tokens accepted besides the config's
+    users:                            # optional: more callers, each its own user (GET /user,
+      - {username: mallory, token: m-token}   # comment authors); other tokens: emulator-user
     orgs:
       - slug: acme
         id: "..."                     # optional: uuid5 of the slug when absent
@@ -18,6 +20,8 @@ end after a restart)::
                 API_KEY: plain text value   # stored as its UTF-8 bytes
                 BLOB: {base64: AAEC}        # binary
                 EXTERNAL: null              # listed without a value
+            pull_requests:            # optional: pull requests that take comments
+              - "7"                   # a slug, or {slug, comments: [{author, body}]}
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from secretsync.emulator.comments import pulls_from_seed, pulls_to_seed, users_from_seed
 from secretsync.emulator.state import (
     GROUP_RE,
     KEY_RE,
@@ -58,6 +63,7 @@ def world_from_seed(data: object) -> World:
         return world
     root = _mapping(data, "seed")
     world.tokens = tuple(_str_list(root.get("tokens", []), "tokens"))
+    users_from_seed(world, root.get("users", []))
     for i, raw_org in enumerate(_list(root.get("orgs", []), "orgs")):
         where = f"orgs[{i}]"
         org_map = _mapping(raw_org, where)
@@ -134,6 +140,7 @@ def _add_repo(world: World, org: Org, raw: Mapping[str, Any], where: str) -> Non
             _named(key, KEY_RE, f"{gwhere}.{key}", "key")
             group[key] = _value(raw_value, f"{gwhere}.{key}")
     world.add_repo(org, repo)
+    pulls_from_seed(world, repo.id, raw.get("pull_requests", []), f"{where}.pull_requests")
 
 
 def world_to_seed(world: World) -> dict[str, Any]:
@@ -154,6 +161,7 @@ def world_to_seed(world: World) -> dict[str, Any]:
                     "name": repo.name,
                     "visibility": repo.visibility,
                     "secrets": groups,
+                    "pull_requests": pulls_to_seed(world, repo.id),
                 }
             )
         orgs.append({"slug": org.slug, "id": org.id, "repos": repos})
@@ -173,7 +181,13 @@ def world_to_seed(world: World) -> dict[str, Any]:
         }
         for op in world.ops.values()
     ]
-    return {"tokens": list(world.tokens), "orgs": orgs, "operations": operations}
+    users = [{"username": name, "token": token} for token, name in world.users.items()]
+    return {
+        "tokens": list(world.tokens),
+        "users": users,
+        "orgs": orgs,
+        "operations": operations,
+    }
 
 
 def _encode_entry(value: bytes | None) -> dict[str, str] | None:

@@ -50,6 +50,22 @@ class Org:
 
 
 @dataclass(slots=True, kw_only=True)
+class Comment:
+    """A pull request comment; `author` and `updated_by` are usernames."""
+
+    id: str
+    repo_id: str
+    pull: str  # the pull request's slug
+    body: str
+    author: str
+    parent_id: str | None = None
+    published: bool = True
+    created: float = 0.0
+    updated: float = 0.0
+    updated_by: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
 class Operation:
     op_id: str
     repo_id: str
@@ -85,6 +101,9 @@ class Operation:
 class World:
     def __init__(self) -> None:
         self.tokens: tuple[str, ...] = ()
+        self.users: dict[str, str] = {}  # bearer token -> username (the seed's `users:`)
+        self.pulls: set[tuple[str, str]] = set()  # (repo id, pull request slug)
+        self.comments: dict[str, Comment] = {}  # by id, in order of creation
         self.orgs: dict[str, Org] = {}
         self.repos: dict[str, Repo] = {}
         self.ops: dict[str, Operation] = {}

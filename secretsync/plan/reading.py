@@ -10,7 +10,7 @@ import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from secretsync.errors import ManifestError, Problem
+from secretsync.errors import ApiError, ManifestError, Problem
 from secretsync.models import Manifest, RepoInfo, RepoSpec, Secret, Target
 from secretsync.plan.planner import GroupPlan, Selection
 from secretsync.sourcecraft.client import SourceCraftClient
@@ -50,9 +50,22 @@ async def read_remote(
             selected = select_repos(org_repos[spec.org or ""], spec.match, spec.exclude)
             units += [(index, info) for info in selected]
 
+    unresolved: list[Problem] = []
+
     async def read(unit: tuple[int, RepoInfo | str]) -> list[Read]:
         index, address = unit
         spec = manifest.repos[index]
+        try:
+            return await read_one(index, spec, address)
+        except ApiError as exc:
+            # A repository that does not exist (or the token cannot see) is the manifest's
+            # problem: keep going, so every such entry is reported at once.
+            if exc.status != 404 or not (spec.slug or spec.repo_id):
+                raise
+            unresolved.append(_not_found(spec, exc))
+            return []
+
+    async def read_one(index: int, spec: RepoSpec, address: RepoInfo | str) -> list[Read]:
         info = await client.get_repo(address) if isinstance(address, str) else address
         name = info.slug or f"id:{info.repo_id}"
         targets = [
@@ -79,7 +92,28 @@ async def read_remote(
             for i, (target, listing) in enumerate(zip(targets, listings, strict=True))
         ]
 
-    return await map_bounded(read, units, parallelism)
+    reads = await map_bounded(read, units, parallelism)
+    if unresolved:
+        raise ManifestError(
+            sorted(unresolved, key=lambda p: p.line or 0),
+            hint="check each name or id and that the token can see the repository "
+            "(plan and apply print ids as id:UUID; `secretsync import --repo ORG/REPO` writes "
+            "a repository's entry)",
+        )
+    return reads
+
+
+def _not_found(spec: RepoSpec, exc: ApiError) -> Problem:
+    what = f"repository {spec.slug}" if spec.slug else f"no repository has the id {spec.repo_id}"
+    found = "was not found" if spec.slug else "(or the token cannot see it)"
+    request = f"{exc.method} {exc.path} -> HTTP 404, request_id {exc.request_id or 'none'}"
+    return Problem(
+        file=spec.location.file,
+        line=spec.location.line,
+        col=spec.location.col,
+        key_path="repos",
+        message=f"{what} {found} ({request})",
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

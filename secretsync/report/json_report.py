@@ -58,13 +58,17 @@ def render_json(command: str, plan: Plan, result: ApplyResult | None = None) -> 
     return json.dumps(build_report(command, plan, result), indent=2) + "\n"
 
 
-def render_failure(command: str, lines: list[str], *, markdown: bool) -> str:
+def render_failure(
+    command: str, lines: list[str], *, markdown: bool, exit_code: int | None = None
+) -> str:
     """The report of a run that stopped before it had a plan or a result: so that a report
     file never shows an older run's plan, and a PR comment says why there is none."""
     lines = [one_line(line) for line in lines]
     if not markdown:
         document = build_report(command, Plan(changes=(), targets=()))
         document["error"] = {"message": lines[0] if lines else "", "lines": lines}
+        if exit_code is not None:
+            document["error"]["exit_code"] = exit_code
         return json.dumps(document, indent=2) + "\n"
     fence = "```"
     body = "\n".join(f"> {line}" for line in [fence, *lines, fence])

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -105,6 +107,18 @@ class SourceCraftClient:
             sleep=sleep,
             rng=rng or random.Random(),
         )
+        # For requests that are not idempotent (creating a comment): one attempt; the caller
+        # looks for what a lost answer may have created before it tries again.
+        self._once = RetryingSender(
+            http,
+            headers={b"Authorization": b"Bearer " + raw, b"Accept": b"application/json"},
+            token_env=token_env,
+            policy=dataclasses.replace(retry, max_attempts=1),
+            limiter=self._limiter,
+            clock=clock,
+            sleep=sleep,
+            rng=rng or random.Random(),
+        )
 
     def __repr__(self) -> str:
         return f"SourceCraftClient(base_url={str(self._base)!r}, token_env={self._token_env!r})"
@@ -120,6 +134,12 @@ class SourceCraftClient:
         )
 
     # ------------------------------------------------------------------------ endpoints
+
+    async def get_user(self) -> dict[str, object]:
+        """The token's own profile (`UserProfile`): who a pull request comment is by."""
+        path = "/user"
+        response = await self._send("GET", path)
+        return json_object(json_body(response, "GET", path), "GET", path, response.status_code)
 
     async def get_repo(self, slug: str) -> RepoInfo:
         org, sep, repo = slug.partition("/")
@@ -191,6 +211,24 @@ class SourceCraftClient:
                 error_message=latest.error_message,
             )
         return latest
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, object] | None = None,
+        once: bool = False,
+    ) -> tuple[int, dict[str, Any]]:
+        """(status, JSON object) of a 2xx answer, for the calls without a record of their own
+        (pull request comments); `path` is already percent-encoded (see `path_segment`)."""
+        sender = self._once if once else self._sender
+        response = await sender.send(method, self._url(path, params), body=body)
+        if not response.content:
+            return response.status_code, {}
+        data = json_body(response, method, path)
+        return response.status_code, json_object(data, method, path, response.status_code)
 
     # ------------------------------------------------------------------------ plumbing
 
@@ -266,3 +304,6 @@ class SourceCraftClient:
 def _seg(text: str) -> str:
     """One path segment, percent-encoded whole (a `/` in a key must not become a path)."""
     return quote(text, safe="")
+
+
+path_segment = _seg

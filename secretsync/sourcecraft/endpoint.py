@@ -43,6 +43,11 @@ def is_header_safe(raw: bytes) -> bool:
     return bool(raw) and all(0x21 <= b <= 0x7E for b in raw)
 
 
+class UnpinnedUrlError(ConfigError):
+    """The manifest names another host and the pipeline did not pin it: plan and apply stop
+    here; validate, which sends no token, only notes it."""
+
+
 def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str:
     """The URL to talk to: the pipeline's if it set one, else the manifest's (default host
     only), else the default."""
@@ -52,7 +57,7 @@ def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str
         url = check_url(manifest_url, origin="api.url in the manifest")
         if _origin(url) != _origin(DEFAULT_API_URL):
             host = urlsplit(url).netloc
-            raise ConfigError(
+            raise UnpinnedUrlError(
                 f"the manifest's api.url names {host}, but a manifest may not send the token "
                 f"to any host other than {urlsplit(DEFAULT_API_URL).netloc}",
                 hint=f"pin the URL in the pipeline instead: --api-url {url} (or set {API_URL_ENV})",

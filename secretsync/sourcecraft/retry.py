@@ -180,7 +180,7 @@ class RetryingSender:
         method: str,
         url: httpx.URL,
         *,
-        body: dict[str, str] | None = None,
+        body: Mapping[str, object] | None = None,
         accept_404: bool = False,
         hint_404: str | None = None,
     ) -> httpx.Response:

@@ -110,8 +110,10 @@ def test_manifest_cannot_send_the_token_elsewhere(tmp_path):
     assert result.returncode == 1
     assert "collector.evil.example" in result.stderr
     assert "--api-url" in result.stderr  # says how to pin it in the pipeline
+    # validate sends no token: a note, so the pre-commit hook passes (plan/apply refuse it)
     validate = run(tmp_path, "validate", "--no-env")
-    assert validate.returncode == 1  # caught offline too
+    assert validate.returncode == 0, validate.stderr
+    assert "note:" in validate.stderr and "collector.evil.example" in validate.stderr
 
 
 def test_plain_http_refused_off_loopback(tmp_path, manifest):

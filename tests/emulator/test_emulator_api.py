@@ -25,9 +25,11 @@ def test_user_profile(client):
     response = client.get("/user")
     assert response.status_code == 200
     body = response.json()
-    assert body["slug"] == "emulator-user"
+    # The published spec's UserProfile fields, not the emulator's own old names.
+    assert body["username"] == "emulator-user"
     assert uuid.UUID(body["id"])
-    assert body["name"]
+    assert body["display_name"]
+    assert "slug" not in body and "name" not in body
 
 
 def test_repository_by_slugs_and_by_id_is_the_same(client):

@@ -187,6 +187,7 @@ def test_stats_count_requests_by_kind_and_status(emu, client):
         "repo": 1,
         "org_repos": 1,
         "user": 1,
+        "comment": 0,
         "other": 1,
     }
     assert stats["status_counts"] == {"200": 5, "202": 2, "404": 2}

@@ -8,7 +8,6 @@ waits are exact and take no real time. The client gets that clock and `asyncio.s
 import httpx
 
 from secretsync.models import Secret
-from secretsync.sourcecraft.answers import json_body, json_object
 from secretsync.sourcecraft.client import SourceCraftClient
 from tests.virtual_time import HalfRandom, now, run
 
@@ -19,14 +18,9 @@ SECRETS = f"{BASE}/repos/id:{REPO_ID}/secrets"
 OP = {"operation_id": "op-1", "status": "scheduled", "status_url": None}
 
 
-class Client(SourceCraftClient):
-    """SourceCraftClient plus GET /user, the plainest request: what every request shares (errors,
-    retries, pacing) is tested through it. secretsync itself never asks who it is."""
-
-    async def get_user(self) -> dict[str, object]:
-        path = "/user"
-        response = await self._send("GET", path)
-        return json_object(json_body(response, "GET", path), "GET", path, response.status_code)
+# GET /user is the plainest request: what every request shares (errors, retries, pacing) is
+# tested through it.
+Client = SourceCraftClient
 
 
 def call(fn, **options):
