@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_recipes import SOURCECRAFT, job_running, load
+from tests.cli.test_recipes import SOURCECRAFT, job_running, load
 
 
 @pytest.fixture

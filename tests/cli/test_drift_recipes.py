@@ -12,7 +12,7 @@ import pytest
 
 from secretsync.manifest.loader import load_manifest
 from secretsync.models import SecretSpec
-from tests.test_recipes import (
+from tests.cli.test_recipes import (
     CI,
     GITHUB,
     GITLAB,
