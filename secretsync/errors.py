@@ -7,6 +7,8 @@
     ├── ApiError                    SourceCraft answered with an error (after retries)
     │   └── AuthError               401/403: names the token variable to check
     ├── TransportError              no answer from SourceCraft (after retries)
+    ├── RevisionError               `plan --base`: git, the repository, or the base revision
+    │   └── BaseRefError            the REF is malformed or names no commit (exit 64)
     ├── PlanMismatchError           `apply --plan` found the world differs from the reviewed plan
     ├── DeletionLimitError          the plan deletes more than --max-deletes allows
     └── AbortedError                the user answered "no" at the confirmation prompt
@@ -132,6 +134,14 @@ class AuthError(ApiError):
 
 class TransportError(SecretsyncError):
     pass
+
+
+class RevisionError(SecretsyncError):
+    pass
+
+
+class BaseRefError(RevisionError):
+    exit_code = EXIT_USAGE  # a bad --base argument, like any other bad argument
 
 
 class PlanMismatchError(SecretsyncError):

@@ -40,7 +40,19 @@ def load_manifest(path: Path, *, extra_roots: Sequence[Path] = ()) -> Manifest:
     file = str(path)
     folder = Path(os.path.realpath(path.absolute().parent))  # relative paths start here
     repository = repository_root(folder)
-    text = _read_text(path, file, repository)
+    data = _read_bytes(path, file, repository)
+    return manifest_from_bytes(data, path, shown=file, extra_roots=extra_roots)
+
+
+def manifest_from_bytes(
+    data: bytes, path: Path, *, shown: str, extra_roots: Sequence[Path] = ()
+) -> Manifest:
+    """A manifest whose bytes were read elsewhere (`plan --base`: from a git revision), checked
+    as if it were at `path`; problems name `shown` (e.g. `origin/main:secretsync.yaml`)."""
+    file = shown
+    folder = Path(os.path.realpath(path.absolute().parent))
+    repository = repository_root(folder)
+    text = _decode(data, file)
     doc, problems = _check(text, file, folder, repository, fast=True)
     if problems and doc is not None and not doc.exact:
         # Shown problems point where ruamel's pure parser puts things (libyaml places empty
@@ -77,7 +89,7 @@ def _check(
     return doc, problems
 
 
-def _read_text(path: Path, file: str, repository: Path) -> str:
+def _read_bytes(path: Path, file: str, repository: Path) -> bytes:
     try:
         real = Path(os.path.realpath(path))
         if path.is_symlink() and not inside(real, repository):
@@ -88,6 +100,10 @@ def _read_text(path: Path, file: str, repository: Path) -> str:
         raise ManifestError([Problem(file=file, message=f"the manifest {err.reason}")]) from err
     except ValueError as err:  # a NUL byte in the path
         raise ManifestError([Problem(file=file, message="not a valid file name")]) from err
+    return data
+
+
+def _decode(data: bytes, file: str) -> str:
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return data.decode("utf-8")
