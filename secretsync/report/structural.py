@@ -1,0 +1,293 @@
+"""Render a structural plan (`plan --base REF`) as terminal text, JSON (`kind:
+"structural-plan"` in schemas/report.schema.json) or Markdown (a pull request comment).
+
+A structural plan holds no value by construction: labels, names and changed/unchanged
+marks. Names come from a pull request, so every one is put on one line (and escaped in
+Markdown) like the exact plan's.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from secretsync import __version__
+from secretsync.names import one_line
+from secretsync.report.render import REPORT_FORMAT_VERSION, _code, _md
+
+if TYPE_CHECKING:
+    from secretsync.review.compare import GroupChange, KeyChange, StructuralPlan
+
+KIND = "structural-plan"
+_SYMBOL = {"added": "+", "removed": "-", "source": "~", "content": "~", "unchanged": " "}
+_CONTENT = {
+    "changed": "content changed",
+    "unchanged": "content unchanged",
+    "outside": "outside the repository: not compared",
+    "environment": "environment variable: not read",
+    "unreadable": "unreadable: not compared",
+}
+
+
+def summarize(plan: StructuralPlan) -> dict[str, int]:
+    kinds = [k.change for k in plan.keys]
+    return {
+        "added": kinds.count("added"),
+        "removed": kinds.count("removed"),
+        "source_changed": kinds.count("source"),
+        "content_changed": kinds.count("content"),
+        "unchanged": kinds.count("unchanged"),
+        "deletions": sum(1 for k in plan.keys if k.deletes),
+        "prune_switched": sum(1 for g in plan.groups if g.prune_switched),
+        "entries_changed": sum(1 for e in plan.entries if e.change != "unchanged"),
+    }
+
+
+def build_structural_report(plan: StructuralPlan) -> dict[str, Any]:
+    base = plan.base
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "kind": KIND,
+        "command": "plan",
+        "tool": {"name": "secretsync", "version": __version__},
+        "base": {
+            "ref": base.ref,
+            "commit": base.commit,
+            "manifest": base.manifest,
+            "status": base.status,
+            "problems": list(base.problems),
+        },
+        "partial": False,
+        "filters": [],
+        "summary": summarize(plan),
+        "entries": [
+            {
+                "repo": e.repo,
+                "change": e.change,
+                "org": e.org,
+                "before": None if e.before is None else _selector(e.before),
+                "after": None if e.after is None else _selector(e.after),
+                "selects": e.selects or None,
+            }
+            for e in plan.entries
+        ],
+        "groups": [
+            {
+                "repo": g.repo,
+                "group": g.group,
+                "change": g.change,
+                "prune_before": g.prune_before,
+                "prune_after": g.prune_after,
+            }
+            for g in plan.groups
+        ],
+        "warnings": [*plan.base.problems, *plan.warnings, *_notices(plan)],
+        "changes": [
+            {
+                "repo": k.repo,
+                "group": k.group,
+                "key": k.key,
+                "change": k.change,
+                "source_before": k.before,
+                "source_after": k.after,
+                "content": k.content,
+                "deletes": k.deletes,
+            }
+            for k in plan.keys
+        ],
+    }
+
+
+def _selector(pair: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[str, list[str]]:
+    return {"match": list(pair[0]), "exclude": list(pair[1])}
+
+
+def render_structural_json(plan: StructuralPlan) -> str:
+    return json.dumps(build_structural_report(plan), indent=2) + "\n"
+
+
+def _notices(plan: StructuralPlan) -> list[str]:
+    """What follows from the change beyond its own rows: prune switched, groups dropped."""
+    out = []
+    if plan.base.status == "missing":
+        out.append(f"no manifest at {plan.base.ref}: every entry is new")
+    elif plan.base.status == "invalid":
+        out.append(f"the manifest at {plan.base.ref} is not valid: every entry is shown as new")
+    for g in plan.groups:
+        where = f"{g.repo} · {g.group}"
+        if g.prune_switched and g.prune_after:
+            out.append(
+                f"prune switched on in {where}: apply will delete every stored key of the group "
+                "that the manifest does not list (stored keys are not read by this plan)"
+            )
+        elif g.prune_switched:
+            out.append(f"prune switched off in {where}: keys it does not list are kept")
+        elif g.change == "removed":
+            out.append(f"{where} left the manifest: its secrets stay as stored, unmanaged")
+    return out
+
+
+def summary_line(plan: StructuralPlan) -> str:
+    s = summarize(plan)
+    against = f"against {plan.base.ref}"
+    if not plan.has_changes:
+        return f"No manifest changes {against}. {s['unchanged']} key(s) as before."
+    text = (
+        f"Structural plan {against}: {s['added']} added, {s['removed']} removed, "
+        f"{s['source_changed']} source changed, {s['content_changed']} content changed, "
+        f"{s['unchanged']} unchanged"
+    )
+    if s["deletions"]:
+        text += f"; {s['deletions']} to delete (prune)"
+    return text + "."
+
+
+# ---------------------------------------------------------------------------- terminal
+
+
+def _tail(k: KeyChange) -> str:
+    if k.change == "added":
+        return one_line(k.after or "")
+    if k.change == "removed":
+        note = "deleted by apply if stored: prune is on" if k.deletes else "no longer managed"
+        return f"{one_line(k.before or '')}  ({note})"
+    source = one_line(k.after or "")
+    if k.change == "source":
+        source = f"{one_line(k.before or '')} -> {source}"
+    return f"{source}  ({_CONTENT[k.content]})" if k.content else source
+
+
+def _heading(g: GroupChange) -> str:
+    text = f"{one_line(g.repo)} · {one_line(g.group)}"
+    if g.prune_after or (g.change == "removed" and g.prune_before):
+        text += " [prune]"
+    if g.change == "added":
+        text += " (new group)"
+    elif g.change == "removed":
+        text += " (left the manifest)"
+    elif g.prune_switched:
+        text += f" (prune switched {'on' if g.prune_after else 'off'})"
+    return text
+
+
+def render_structural_text(plan: StructuralPlan, *, verbose: bool = False) -> str:
+    base = plan.base
+    lines = [
+        f"Manifest {one_line(base.manifest)}: working tree against {one_line(base.ref)} "
+        f"({base.commit[:12]}). No token, no values, nothing sent.",
+        "",
+    ]
+    by_group: dict[tuple[str, str], list[KeyChange]] = defaultdict(list)
+    for k in plan.keys:
+        by_group[(k.repo, k.group)].append(k)
+    for e in plan.entries:
+        if e.change == "unchanged" and not verbose:
+            continue
+        lines.append(f"{one_line(e.repo)}: entry {e.change}")
+        if e.org and e.before != e.after:
+            for i, field in enumerate(("match", "exclude")):
+                was = ", ".join(e.before[i]) if e.before else "-"
+                now = ", ".join(e.after[i]) if e.after else "-"
+                if was != now:
+                    lines.append(f"    {field}: {one_line(was or '-')} -> {one_line(now or '-')}")
+        if e.selects:
+            lines.append(f"    selects {one_line(e.selects)}")
+    width = min(max((len(k.key) for k in plan.keys), default=0), 40)
+    for g in plan.groups:
+        rows = by_group[(g.repo, g.group)]
+        shown = [k for k in rows if verbose or k.change != "unchanged"]
+        quiet = g.change == "unchanged" and not g.prune_switched
+        if not shown and quiet and not verbose:
+            continue
+        lines.append(_heading(g))
+        for k in shown:
+            lines.append(f"  {_SYMBOL[k.change]} {one_line(k.key):<{width}}  {_tail(k)}")
+        unchanged = sum(1 for k in rows if k.change == "unchanged")
+        if unchanged and not verbose:
+            lines.append(f"    ({unchanged} unchanged)")
+    deletions = [k for k in plan.keys if k.deletes]
+    if deletions:
+        lines += ["", "Deletions (prune: on), if the key is stored:"]
+        lines += [
+            f"  - {one_line(k.repo)} · {one_line(k.group)} · {one_line(k.key)}" for k in deletions
+        ]
+    for warning in [*base.problems, *plan.warnings, *_notices(plan)]:
+        lines.append(f"warning: {one_line(warning)}")
+    if deletions:
+        lines.append(f"warning: {len(deletions)} secret(s) will be deleted because prune is on.")
+    lines += ["", summary_line(plan)]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- Markdown
+
+_MD_CHANGE = {
+    "added": "added",
+    "removed": "removed",
+    "source": "source changed",
+    "content": "content changed",
+    "unchanged": "unchanged",
+}
+
+
+def render_structural_markdown(plan: StructuralPlan) -> str:
+    base = plan.base
+    s = summarize(plan)
+    lines = [
+        f"### secretsync plan against {_code(base.ref)} (structural)",
+        "",
+        f"**{s['added']}** added, **{s['removed']}** removed, **{s['source_changed']}** source "
+        f"changed, **{s['content_changed']}** content changed, {s['unchanged']} unchanged.",
+        "",
+        f"> Compared {_code(base.manifest)} with {_code(base.ref)} "
+        f"({_code(base.commit[:12])}) without a token or any value: what the stored secrets "
+        "hold is checked by the exact plan on the protected branch.",
+        "",
+    ]
+    deletions = [k for k in plan.keys if k.deletes]
+    if deletions:
+        lines.append(f"> [!WARNING]\n> {len(deletions)} secret(s) will be deleted (prune):")
+        lines += [f"> - {_code(k.repo)} / {_code(k.group)} / {_code(k.key)}" for k in deletions]
+        lines.append("")
+    for warning in [*base.problems, *plan.warnings, *_notices(plan)]:
+        lines.append(f"- ⚠️ {_md(warning)}")
+    changed_entries = [e for e in plan.entries if e.change != "unchanged"]
+    for e in changed_entries:
+        what = f"- entry {_code(e.repo)}: {e.change}"
+        if e.selects:
+            what += f"; selects {_md(e.selects)}"
+        lines.append(what)
+    if changed_entries or base.problems or plan.warnings or _notices(plan):
+        lines.append("")
+    by_repo: dict[str, list[KeyChange]] = defaultdict(list)
+    for k in plan.keys:
+        by_repo[k.repo].append(k)
+    for repo, rows in by_repo.items():
+        changed = sum(1 for k in rows if k.change != "unchanged")
+        opened = " open" if changed else ""
+        lines.append(
+            f"<details{opened}><summary><code>{html.escape(one_line(repo))}</code>: "
+            f"{changed} change(s), {len(rows) - changed} unchanged</summary>"
+        )
+        lines += [
+            "",
+            "| | group | key | change | source at base | source now | content |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for k in rows:
+            change = _MD_CHANGE[k.change]
+            if k.deletes:
+                change = "**delete** (prune)"
+            lines.append(
+                f"| {_SYMBOL[k.change].strip() or '='} | {_md(k.group)} | {_code(k.key)} | "
+                f"{change} | {_code(k.before) if k.before else '–'} | "
+                f"{_code(k.after) if k.after else '–'} | "
+                f"{_CONTENT[k.content] if k.content else '–'} |"
+            )
+        lines += ["", "</details>", ""]
+    if not plan.keys:
+        lines += ["Neither revision of the manifest manages a key.", ""]
+    lines.append(f"<sub>secretsync {__version__} · structural plan · values are never read</sub>")
+    return "\n".join(lines) + "\n"
