@@ -87,6 +87,13 @@ def _prepare(settings: JobSettings) -> Job:
     help="Save the plan for `apply --plan FILE` (stores no values).",
 )
 @comment_options
+@click.option(
+    "--base",
+    metavar="REF",
+    envvar="SECRETSYNC_BASE",
+    help="Compare the manifest with its version at this git revision instead: offline, no "
+    "token, no values (for untrusted pull requests). [env: SECRETSYNC_BASE]",
+)
 def plan(
     manifest: Path,
     file_roots: tuple[Path, ...],
@@ -106,8 +113,13 @@ def plan(
     out_path: Path | None,
     comment_on: PullRequestRef | None,
     comment_required: bool,
+    base: str | None,
 ) -> int:
     """Show what apply would create, update and delete. Writes nothing to the API.
+
+    With --base REF, compare the manifest with the one at a git revision instead: per key,
+    added, removed, source changed, and whether a file in the repository changed. No token,
+    no values, no network.
 
     \b
     Examples:
@@ -115,8 +127,24 @@ def plan(
       secretsync plan --report plan.md --detailed-exitcode
       secretsync plan --repo 'acme/*' --group production --out reviewed.plan
       secretsync plan --report plan.md --comment-on acme/infra/42
+      secretsync plan --base origin/main --report plan.md --detailed-exitcode
     """
     setup_logging(verbose=verbose, debug=debug)
+    if base is not None:
+        from secretsync.cli.base_plan import plan_against_base, refuse_exact_only_flags
+
+        refuse_exact_only_flags(out_path=out_path, repos=repos, groups=groups, keys=keys)
+        with reports_on_failure("plan", reports):
+            return plan_against_base(
+                manifest=manifest,
+                base=base,
+                file_roots=file_roots,
+                output_format=output_format,
+                quiet=quiet,
+                verbose=verbose,
+                reports=reports,
+                detailed_exitcode=detailed_exitcode,
+            )
     from secretsync.pipeline import run_plan
     from secretsync.plan.planfile import save_plan
 
