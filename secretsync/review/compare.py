@@ -126,11 +126,13 @@ def structural_plan(
     info = BaseInfo(ref=ref, commit=revision.commit, manifest=relative, status="ok")
     shown = f"{ref}:{relative}"
     located = revision.resolve(relative.split("/"))
-    data = revision.read(located) if isinstance(located, tuple) else None
-    if isinstance(located, Outside) or data == "does not exist":
+    data = revision.read(located) if isinstance(located, tuple) else located
+    if isinstance(data, Outside):
+        data = "is a symlink to a file outside the repository"
+    if data == "does not exist":
         info = BaseInfo(ref=ref, commit=revision.commit, manifest=relative, status="missing")
     elif not isinstance(data, bytes):
-        why = f"{shown}: the manifest {located if isinstance(located, str) else data}"
+        why = f"{shown}: the manifest {data}"
         info = BaseInfo(
             ref=ref, commit=revision.commit, manifest=relative, status="invalid", problems=(why,)
         )
