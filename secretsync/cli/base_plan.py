@@ -11,6 +11,7 @@ import click
 
 from secretsync.cli.output import err, out
 from secretsync.errors import EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK
+from secretsync.names import one_line
 
 
 def refuse_exact_only_flags(
@@ -48,6 +49,8 @@ def plan_against_base(
         out(render.render_structural_markdown(planned))
     elif quiet:
         out(render.summary_line(planned) + "\n")
+        for warning in render.warnings_of(planned):  # as the exact plan: warnings stay
+            err(f"warning: {one_line(warning)}")
     else:
         out(render.render_structural_text(planned, verbose=verbose))
     written = True

@@ -83,7 +83,7 @@ def build_structural_report(plan: StructuralPlan) -> dict[str, Any]:
             }
             for g in plan.groups
         ],
-        "warnings": [*plan.base.problems, *plan.warnings, *_notices(plan)],
+        "warnings": warnings_of(plan),
         "changes": [
             {
                 "repo": k.repo,
@@ -106,6 +106,11 @@ def _selector(pair: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[str, list[s
 
 def render_structural_json(plan: StructuralPlan) -> str:
     return json.dumps(build_structural_report(plan), indent=2) + "\n"
+
+
+def warnings_of(plan: StructuralPlan) -> list[str]:
+    """Every warning a rendering shows: the base's problems, then what the plan implies."""
+    return [*plan.base.problems, *plan.warnings, *_notices(plan)]
 
 
 def _notices(plan: StructuralPlan) -> list[str]:
@@ -213,7 +218,7 @@ def render_structural_text(plan: StructuralPlan, *, verbose: bool = False) -> st
         lines += [
             f"  - {one_line(k.repo)} · {one_line(k.group)} · {one_line(k.key)}" for k in deletions
         ]
-    for warning in [*base.problems, *plan.warnings, *_notices(plan)]:
+    for warning in warnings_of(plan):
         lines.append(f"warning: {one_line(warning)}")
     if deletions:
         lines.append(f"warning: {len(deletions)} secret(s) will be deleted because prune is on.")
@@ -251,7 +256,8 @@ def render_structural_markdown(plan: StructuralPlan) -> str:
         lines.append(f"> [!WARNING]\n> {len(deletions)} secret(s) will be deleted (prune):")
         lines += [f"> - {_code(k.repo)} / {_code(k.group)} / {_code(k.key)}" for k in deletions]
         lines.append("")
-    for warning in [*base.problems, *plan.warnings, *_notices(plan)]:
+    shown = warnings_of(plan)
+    for warning in shown:
         lines.append(f"- ⚠️ {_md(warning)}")
     changed_entries = [e for e in plan.entries if e.change != "unchanged"]
     for e in changed_entries:
@@ -259,7 +265,7 @@ def render_structural_markdown(plan: StructuralPlan) -> str:
         if e.selects:
             what += f"; selects {_md(e.selects)}"
         lines.append(what)
-    if changed_entries or base.problems or plan.warnings or _notices(plan):
+    if changed_entries or shown:
         lines.append("")
     by_repo: dict[str, list[KeyChange]] = defaultdict(list)
     for k in plan.keys:

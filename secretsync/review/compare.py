@@ -9,9 +9,10 @@ ones it imports never build an HTTP client, read a token or an environment value
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -117,50 +118,36 @@ def structural_plan(
     head = load_manifest(manifest_path, extra_roots=extra_roots)
     top = repository_top(head.root, environ)
     revision = Revision(top, ref, environ)
-    real_manifest = os.path.realpath(manifest_path)
-    relative = os.path.relpath(real_manifest, top).replace(os.sep, "/")
     head_repos, problems = read_side(head, WorkTreeReader(head, top))
     if problems:
         raise SourceError(capped(problems, str(manifest_path)))
-    base_repos: list[SideRepo] = []
-    info = BaseInfo(ref=ref, commit=revision.commit, manifest=relative, status="ok")
-    shown = f"{ref}:{relative}"
+    real_manifest = Path(os.path.realpath(manifest_path))
+    info, base_repos = _read_base(revision, real_manifest, top)
+    return compare(info, base_repos, head_repos)
+
+
+def _read_base(revision: Revision, manifest: Path, top: Path) -> tuple[BaseInfo, list[SideRepo]]:
+    """The manifest at the base revision, at the same place in the repository as the head's,
+    and its keys; what went wrong is said in BaseInfo, never raised."""
+    relative = os.path.relpath(manifest, top).replace(os.sep, "/")
+    info = BaseInfo(ref=revision.ref, commit=revision.commit, manifest=relative, status="ok")
+    shown = f"{revision.ref}:{relative}"
     located = revision.resolve(relative.split("/"))
     data = revision.read(located) if isinstance(located, tuple) else located
     if isinstance(data, Outside):
         data = "is a symlink to a file outside the repository"
     if data == "does not exist":
-        info = BaseInfo(ref=ref, commit=revision.commit, manifest=relative, status="missing")
-    elif not isinstance(data, bytes):
-        why = f"{shown}: the manifest {data}"
-        info = BaseInfo(
-            ref=ref, commit=revision.commit, manifest=relative, status="invalid", problems=(why,)
-        )
-    else:
-        try:
-            base = manifest_from_bytes(data, Path(real_manifest), shown=shown)
-        except ManifestError as err:
-            info = BaseInfo(
-                ref=ref,
-                commit=revision.commit,
-                manifest=relative,
-                status="invalid",
-                problems=tuple(str(p) for p in err.problems),
-            )
-        else:
-            reader = RevisionReader(base, top, revision)
-            reader.prefetch(source_refs(base))
-            base_repos, base_problems = read_side(base, reader)
-            if base_problems:
-                problems_at = tuple(f"at {ref}: {p}" for p in base_problems)
-                info = BaseInfo(
-                    ref=ref,
-                    commit=revision.commit,
-                    manifest=relative,
-                    status="ok",
-                    problems=problems_at,
-                )
-    return compare(info, base_repos, head_repos)
+        return replace(info, status="missing"), []
+    if isinstance(data, str):
+        return replace(info, status="invalid", problems=(f"{shown}: the manifest {data}",)), []
+    try:
+        base = manifest_from_bytes(data, manifest, shown=shown)
+    except ManifestError as err:
+        return replace(info, status="invalid", problems=tuple(str(p) for p in err.problems)), []
+    reader = RevisionReader(base, top, revision)
+    reader.prefetch(source_refs(base))
+    repos, problems = read_side(base, reader)
+    return replace(info, problems=tuple(f"at {revision.ref}: {p}" for p in problems)), repos
 
 
 def compare(base: BaseInfo, before: list[SideRepo], after: list[SideRepo]) -> StructuralPlan:
@@ -235,8 +222,6 @@ def _selects(spec: RepoSpec, explicit: list[str]) -> str:
     """What an org selector picks, in words; the org's repositories are not listed offline,
     but the manifest's own entries it would also pick are named (each repository may be
     managed once)."""
-    import fnmatch
-
     words = f"every repository of {spec.org}"
     if spec.match:
         words += " whose name matches " + " or ".join(spec.match)

@@ -241,3 +241,11 @@ def test_invalid_head_fails_and_the_report_says_why(repo, tmp_path):
     assert result.returncode == EXIT_ERROR
     assert "secretsync.yaml:4" in result.stderr
     assert "plan failed" in report.read_text()
+
+
+def test_quiet_prints_the_summary_and_keeps_warnings_on_stderr(repo):
+    repo.write("secretsync.yaml", HEAD.replace("        prune: true\n", ""))
+    result = run(repo, "--base", "main", "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and "Structural plan against main" in result.stdout
+    assert "warning: prune switched off in acme/app · production" in result.stderr
