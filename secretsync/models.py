@@ -114,6 +114,7 @@ class GroupSpec:
     # dotenv files and secrets, then the group's own `secrets`.
     layers: tuple[DotenvSpec | SecretSpec, ...]
     location: Location
+    uses: tuple[str, ...] = ()  # the sets it uses, in order (their layers are in `layers`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,6 +37,7 @@ def plan_against_base(
     detailed_exitcode: bool,
 ) -> int:
     from secretsync.report import structural as render
+    from secretsync.report.structural_markdown import render_structural_markdown
     from secretsync.review.compare import structural_plan
     from secretsync.safefile import write_atomically
 
@@ -46,7 +47,7 @@ def plan_against_base(
     if output_format == "json":
         out(render.render_structural_json(planned))
     elif output_format == "markdown":
-        out(render.render_structural_markdown(planned))
+        out(render_structural_markdown(planned))
     elif quiet:
         out(render.summary_line(planned) + "\n")
         for warning in render.warnings_of(planned):  # as the exact plan: warnings stay
@@ -58,7 +59,7 @@ def plan_against_base(
         text = (
             render.render_structural_json(planned)
             if path.suffix == ".json"
-            else render.render_structural_markdown(planned)
+            else render_structural_markdown(planned)
         )
         try:
             write_atomically(path, text)

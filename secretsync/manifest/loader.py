@@ -286,6 +286,7 @@ class _Builder:
             prune=bool(group.get("prune", prune)),
             layers=tuple(layers),
             location=self.at(path, key=True),
+            uses=tuple(_strs(group.get("use"))),
         )
 
     def dotenvs(self, owner: NodePath, holder: dict[str, object]) -> Iterator[DotenvSpec]:

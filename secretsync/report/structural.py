@@ -8,21 +8,20 @@ Markdown) like the exact plan's.
 
 from __future__ import annotations
 
-import html
 import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from secretsync import __version__
 from secretsync.names import one_line
-from secretsync.report.render import REPORT_FORMAT_VERSION, _code, _md
+from secretsync.report.render import REPORT_FORMAT_VERSION
 
 if TYPE_CHECKING:
-    from secretsync.review.compare import GroupChange, KeyChange, StructuralPlan
+    from secretsync.review.records import GroupChange, KeyChange, SetChange, StructuralPlan
 
 KIND = "structural-plan"
-_SYMBOL = {"added": "+", "removed": "-", "source": "~", "content": "~", "unchanged": " "}
-_CONTENT = {
+SYMBOL = {"added": "+", "removed": "-", "source": "~", "content": "~", "unchanged": " "}
+CONTENT_WORDS = {
     "changed": "content changed",
     "unchanged": "content unchanged",
     "outside": "outside the repository: not compared",
@@ -42,6 +41,7 @@ def summarize(plan: StructuralPlan) -> dict[str, int]:
         "deletions": sum(1 for k in plan.keys if k.deletes),
         "prune_switched": sum(1 for g in plan.groups if g.prune_switched),
         "entries_changed": sum(1 for e in plan.entries if e.change != "unchanged"),
+        "sets_changed": sum(1 for x in plan.sets if x.change != "unchanged" or x.uses_changed),
     }
 
 
@@ -82,6 +82,15 @@ def build_structural_report(plan: StructuralPlan) -> dict[str, Any]:
                 "prune_after": g.prune_after,
             }
             for g in plan.groups
+        ],
+        "sets": [
+            {
+                "name": x.name,
+                "change": x.change,
+                "used_by": list(x.used_by),
+                "uses_changed": x.uses_changed,
+            }
+            for x in plan.sets
         ],
         "warnings": warnings_of(plan),
         "changes": [
@@ -152,6 +161,16 @@ def summary_line(plan: StructuralPlan) -> str:
 # ---------------------------------------------------------------------------- terminal
 
 
+def set_words(x: SetChange) -> str:
+    said = {"added": "newly used", "removed": "no longer used", "changed": "declaration changed"}
+    words = said.get(x.change, "declaration unchanged")
+    if x.change != "removed":
+        words += f", used by {', '.join(x.used_by)}"
+        if x.uses_changed and x.change != "added":
+            words += " (the groups using it changed)"
+    return words
+
+
 def _tail(k: KeyChange) -> str:
     if k.change == "added":
         return one_line(k.after or "")
@@ -161,7 +180,7 @@ def _tail(k: KeyChange) -> str:
     source = one_line(k.after or "")
     if k.change == "source":
         source = f"{one_line(k.before or '')} -> {source}"
-    return f"{source}  ({_CONTENT[k.content]})" if k.content else source
+    return f"{source}  ({CONTENT_WORDS[k.content]})" if k.content else source
 
 
 def _heading(g: GroupChange) -> str:
@@ -199,6 +218,9 @@ def render_structural_text(plan: StructuralPlan, *, verbose: bool = False) -> st
                     lines.append(f"    {field}: {one_line(was or '-')} -> {one_line(now or '-')}")
         if e.selects:
             lines.append(f"    selects {one_line(e.selects)}")
+    for x in plan.sets:
+        if verbose or x.change != "unchanged" or x.uses_changed:
+            lines.append(f"set {one_line(x.name)}: {set_words(x)}")
     width = min(max((len(k.key) for k in plan.keys), default=0), 40)
     for g in plan.groups:
         rows = by_group[(g.repo, g.group)]
@@ -208,7 +230,7 @@ def render_structural_text(plan: StructuralPlan, *, verbose: bool = False) -> st
             continue
         lines.append(_heading(g))
         for k in shown:
-            lines.append(f"  {_SYMBOL[k.change]} {one_line(k.key):<{width}}  {_tail(k)}")
+            lines.append(f"  {SYMBOL[k.change]} {one_line(k.key):<{width}}  {_tail(k)}")
         unchanged = sum(1 for k in rows if k.change == "unchanged")
         if unchanged and not verbose:
             lines.append(f"    ({unchanged} unchanged)")
@@ -223,77 +245,4 @@ def render_structural_text(plan: StructuralPlan, *, verbose: bool = False) -> st
     if deletions:
         lines.append(f"warning: {len(deletions)} secret(s) will be deleted because prune is on.")
     lines += ["", summary_line(plan)]
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------- Markdown
-
-_MD_CHANGE = {
-    "added": "added",
-    "removed": "removed",
-    "source": "source changed",
-    "content": "content changed",
-    "unchanged": "unchanged",
-}
-
-
-def render_structural_markdown(plan: StructuralPlan) -> str:
-    base = plan.base
-    s = summarize(plan)
-    lines = [
-        f"### secretsync plan against {_code(base.ref)} (structural)",
-        "",
-        f"**{s['added']}** added, **{s['removed']}** removed, **{s['source_changed']}** source "
-        f"changed, **{s['content_changed']}** content changed, {s['unchanged']} unchanged.",
-        "",
-        f"> Compared {_code(base.manifest)} with {_code(base.ref)} "
-        f"({_code(base.commit[:12])}) without a token or any value: what the stored secrets "
-        "hold is checked by the exact plan on the protected branch.",
-        "",
-    ]
-    deletions = [k for k in plan.keys if k.deletes]
-    if deletions:
-        lines.append(f"> [!WARNING]\n> {len(deletions)} secret(s) will be deleted (prune):")
-        lines += [f"> - {_code(k.repo)} / {_code(k.group)} / {_code(k.key)}" for k in deletions]
-        lines.append("")
-    shown = warnings_of(plan)
-    for warning in shown:
-        lines.append(f"- ⚠️ {_md(warning)}")
-    changed_entries = [e for e in plan.entries if e.change != "unchanged"]
-    for e in changed_entries:
-        what = f"- entry {_code(e.repo)}: {e.change}"
-        if e.selects:
-            what += f"; selects {_md(e.selects)}"
-        lines.append(what)
-    if changed_entries or shown:
-        lines.append("")
-    by_repo: dict[str, list[KeyChange]] = defaultdict(list)
-    for k in plan.keys:
-        by_repo[k.repo].append(k)
-    for repo, rows in by_repo.items():
-        changed = sum(1 for k in rows if k.change != "unchanged")
-        opened = " open" if changed else ""
-        lines.append(
-            f"<details{opened}><summary><code>{html.escape(one_line(repo))}</code>: "
-            f"{changed} change(s), {len(rows) - changed} unchanged</summary>"
-        )
-        lines += [
-            "",
-            "| | group | key | change | source at base | source now | content |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for k in rows:
-            change = _MD_CHANGE[k.change]
-            if k.deletes:
-                change = "**delete** (prune)"
-            lines.append(
-                f"| {_SYMBOL[k.change].strip() or '='} | {_md(k.group)} | {_code(k.key)} | "
-                f"{change} | {_code(k.before) if k.before else '–'} | "
-                f"{_code(k.after) if k.after else '–'} | "
-                f"{_CONTENT[k.content] if k.content else '–'} |"
-            )
-        lines += ["", "</details>", ""]
-    if not plan.keys:
-        lines += ["Neither revision of the manifest manages a key.", ""]
-    lines.append(f"<sub>secretsync {__version__} · structural plan · values are never read</sub>")
     return "\n".join(lines) + "\n"

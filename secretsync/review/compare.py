@@ -12,97 +12,38 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 from secretsync.errors import ManifestError, SourceError
 from secretsync.manifest.loader import load_manifest, manifest_from_bytes
 from secretsync.models import RepoSpec
 from secretsync.names import capped
 from secretsync.review.gitrev import Outside, Revision, repository_top
+from secretsync.review.records import (
+    BaseInfo,
+    Change,
+    Content,
+    EntryChange,
+    GroupChange,
+    KeyChange,
+    KeyChangeKind,
+    SetChange,
+    StructuralPlan,
+)
 from secretsync.review.sides import (
     RevisionReader,
+    SetUse,
     SideGroup,
     SideRepo,
     Value,
     WorkTreeReader,
     read_side,
+    set_uses,
     source_refs,
 )
 
-KeyChangeKind = Literal["added", "removed", "source", "content", "unchanged"]
-# How the values of a key compare between the revisions, never the values themselves:
-Content = Literal["changed", "unchanged", "outside", "environment", "unreadable"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BaseInfo:
-    ref: str
-    commit: str
-    manifest: str  # the manifest's path in the repository, '/'-separated
-    status: Literal["ok", "missing", "invalid"]
-    problems: tuple[str, ...] = ()  # why the base manifest is invalid, or its files unusable
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EntryChange:
-    """A repository entry: one repository, or an org selector."""
-
-    repo: str  # the entry's label at the head (at the base when removed)
-    change: Literal["added", "removed", "changed", "unchanged"]
-    org: str | None = None  # selectors only
-    before: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (match, exclude)
-    after: tuple[tuple[str, ...], tuple[str, ...]] | None = None
-    selects: str = ""  # in words, as far as the manifest alone says
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupChange:
-    repo: str
-    group: str
-    change: Literal["added", "removed", "unchanged"]
-    prune_before: bool | None
-    prune_after: bool | None
-    unlisted: tuple[str, ...] = ()  # whole .env files outside the repository (keys unknown)
-
-    @property
-    def prune_switched(self) -> bool:
-        return None not in (self.prune_before, self.prune_after) and (
-            self.prune_before != self.prune_after
-        )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeyChange:
-    repo: str
-    group: str
-    key: str
-    change: KeyChangeKind
-    before: str | None  # source label at the base
-    after: str | None  # source label at the head
-    content: Content | None  # None when the key is on one side only
-    deletes: bool = False  # removed from a group that prunes: apply deletes the stored key
-
-
-@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
-class StructuralPlan:
-    base: BaseInfo
-    entries: tuple[EntryChange, ...]
-    groups: tuple[GroupChange, ...]
-    keys: tuple[KeyChange, ...]
-    warnings: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        return f"StructuralPlan({self.base.ref}, {len(self.keys)} keys)"
-
-    @property
-    def has_changes(self) -> bool:
-        return (
-            any(k.change != "unchanged" for k in self.keys)
-            or any(g.change != "unchanged" or g.prune_switched for g in self.groups)
-            or any(e.change != "unchanged" for e in self.entries)
-        )
+__all__ = ["StructuralPlan", "compare", "compare_sets", "structural_plan"]
 
 
 def structural_plan(
@@ -122,11 +63,14 @@ def structural_plan(
     if problems:
         raise SourceError(capped(problems, str(manifest_path)))
     real_manifest = Path(os.path.realpath(manifest_path))
-    info, base_repos = _read_base(revision, real_manifest, top)
-    return compare(info, base_repos, head_repos)
+    info, base_repos, base_sets = _read_base(revision, real_manifest, top)
+    planned = compare(info, base_repos, head_repos)
+    return replace(planned, sets=compare_sets(base_sets, set_uses(head)))
 
 
-def _read_base(revision: Revision, manifest: Path, top: Path) -> tuple[BaseInfo, list[SideRepo]]:
+def _read_base(
+    revision: Revision, manifest: Path, top: Path
+) -> tuple[BaseInfo, list[SideRepo], dict[str, SetUse]]:
     """The manifest at the base revision, at the same place in the repository as the head's,
     and its keys; what went wrong is said in BaseInfo, never raised."""
     relative = os.path.relpath(manifest, top).replace(os.sep, "/")
@@ -137,17 +81,41 @@ def _read_base(revision: Revision, manifest: Path, top: Path) -> tuple[BaseInfo,
     if isinstance(data, Outside):
         data = "is a symlink to a file outside the repository"
     if data == "does not exist":
-        return replace(info, status="missing"), []
+        return replace(info, status="missing"), [], {}
     if isinstance(data, str):
-        return replace(info, status="invalid", problems=(f"{shown}: the manifest {data}",)), []
+        return replace(info, status="invalid", problems=(f"{shown}: the manifest {data}",)), [], {}
     try:
         base = manifest_from_bytes(data, manifest, shown=shown)
     except ManifestError as err:
-        return replace(info, status="invalid", problems=tuple(str(p) for p in err.problems)), []
+        said = tuple(str(p) for p in err.problems)
+        return replace(info, status="invalid", problems=said), [], {}
     reader = RevisionReader(base, top, revision)
     reader.prefetch(source_refs(base))
     repos, problems = read_side(base, reader)
-    return replace(info, problems=tuple(f"at {revision.ref}: {p}" for p in problems)), repos
+    info = replace(info, problems=tuple(f"at {revision.ref}: {p}" for p in problems))
+    return info, repos, set_uses(base)
+
+
+def compare_sets(before: dict[str, SetUse], after: dict[str, SetUse]) -> tuple[SetChange, ...]:
+    out = []
+    for name in [*after, *(n for n in before if n not in after)]:
+        was, now = before.get(name), after.get(name)
+        change: Change
+        if was is None:
+            change = "added"
+        elif now is None:
+            change = "removed"
+        else:
+            change = "changed" if was.declares != now.declares else "unchanged"
+        out.append(
+            SetChange(
+                name=name,
+                change=change,
+                used_by=(now or was).used_by,  # type: ignore[union-attr]
+                uses_changed=was is None or now is None or set(was.used_by) != set(now.used_by),
+            )
+        )
+    return tuple(out)
 
 
 def compare(base: BaseInfo, before: list[SideRepo], after: list[SideRepo]) -> StructuralPlan:
@@ -197,7 +165,7 @@ def _selector(spec: RepoSpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _entry(was: SideRepo | None, now: SideRepo | None, explicit: list[str]) -> EntryChange:
     spec = now.spec if now else was.spec if was else None
     assert spec is not None
-    change: Literal["added", "removed", "changed", "unchanged"]
+    change: Change
     if was is None:
         change = "added"
     elif now is None:

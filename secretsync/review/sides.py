@@ -26,7 +26,7 @@ from secretsync.models import (
     Secret,
     SecretSpec,
 )
-from secretsync.names import shown_path
+from secretsync.names import key_path, shown_path
 from secretsync.review.gitrev import OUTSIDE, Outside, Revision
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
 from secretsync.sources.dotenvfile import EnvFile, parse_env
@@ -97,6 +97,38 @@ def read_side(manifest: Manifest, reader: Reader) -> tuple[list[SideRepo], list[
         for identity, spec in zip(identities(manifest.repos), manifest.repos, strict=True)
     ]
     return repos, list(side.problems)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetUse:
+    """A set as the groups that use it see it: what it declares, and who uses it."""
+
+    declares: tuple[tuple[str, str], ...]  # (key or "dotenv", source label or file), in order
+    used_by: tuple[str, ...]  # "repo · group"
+
+
+def set_uses(manifest: Manifest) -> dict[str, SetUse]:
+    """Every set some group uses (an unused set changes nothing). Its layers are found in a
+    user's layers by the key path the loader gave them, `sets.NAME...`."""
+    found: dict[str, tuple[tuple[tuple[str, str], ...], list[str]]] = {}
+    for spec in manifest.repos:
+        for group in spec.groups:
+            for name in group.uses:
+                prefix = key_path(("sets", name))
+                declares = tuple(
+                    ("dotenv", f"dotenv:{layer.ref}")
+                    if isinstance(layer, DotenvSpec)
+                    else (layer.key, layer.source.label)
+                    for layer in group.layers
+                    if layer.key_path[len(prefix) : len(prefix) + 1] in (".", "[")
+                    and layer.key_path.startswith(prefix)
+                )
+                entry = found.setdefault(name, (declares, []))
+                entry[1].append(f"{spec.label} · {group.name}")
+    return {
+        name: SetUse(declares=declares, used_by=tuple(users))
+        for name, (declares, users) in found.items()
+    }
 
 
 def source_refs(manifest: Manifest) -> list[str]:

@@ -14,11 +14,11 @@ from secretsync.models import Action
 from secretsync.report.render import build_report
 from secretsync.report.structural import (
     build_structural_report,
-    render_structural_markdown,
     render_structural_text,
     summary_line,
 )
-from secretsync.review.compare import (
+from secretsync.report.structural_markdown import render_structural_markdown
+from secretsync.review.records import (
     BaseInfo,
     EntryChange,
     GroupChange,
@@ -90,6 +90,7 @@ def test_structural_json_matches_the_schema(status):
         "deletions": 1,
         "prune_switched": 1,
         "entries_changed": 1,
+        "sets_changed": 0,
     }
     # The schema tells the kinds apart: a structural report is not an exact one, nor back.
     broken = {**report, "base": None}
@@ -150,3 +151,27 @@ def test_record_reprs_hold_no_content():
 
     value = Value(label="file:k", content=Secret(b"hunter2-value"), where="repository")
     assert "hunter2" not in repr(value) and "hunter2" not in str(value)
+
+
+def test_sets_are_listed_with_their_users():
+    from dataclasses import replace
+
+    from secretsync.review.records import SetChange
+
+    changed = SetChange(
+        name="observability",
+        change="changed",
+        used_by=("acme/app · default", "acme/web · default"),
+        uses_changed=False,
+    )
+    p = replace(plan(), sets=(changed,))
+    assert p.has_changes
+    assert (
+        "set observability: declaration changed, used by acme/app · default, acme/web · default"
+        in render_structural_text(p)
+    )
+    assert "- set `observability`: declaration changed" in render_structural_markdown(p)
+    report = build_structural_report(p)
+    Draft202012Validator(SCHEMA).validate(report)
+    assert report["sets"][0]["used_by"] == ["acme/app · default", "acme/web · default"]
+    assert report["summary"]["sets_changed"] == 1

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from secretsync.errors import ManifestError, SourceError
-from secretsync.review.compare import KeyChange, StructuralPlan, structural_plan
+from secretsync.review.compare import structural_plan
+from secretsync.review.records import KeyChange, StructuralPlan
 from tests.review.gitrepo import Repo, git_env
 
 BASE = """\
@@ -241,3 +242,51 @@ def test_sources_outside_the_repository_are_not_compared(tmp_path):
     tls = key(plan, "TLS_KEY")
     assert (tls.change, tls.content) == ("source", "outside")
     assert any("../runner-temp/o.env" in w and "not compared" in w for w in plan.warnings)
+
+
+SETS = """\
+version: 1
+sets:
+  observability:
+    secrets:
+      SENTRY_DSN: {env: SENTRY_DSN}
+  payments:
+    secrets:
+      STRIPE: {env: STRIPE}
+repos:
+  - repo: acme/app
+    groups:
+      default:
+        use: [observability]
+  - repo: acme/web
+    groups:
+      default:
+        use: [observability, payments]
+"""
+
+
+def test_sets_changed_say_which_groups_use_them(tmp_path):
+    repo = Repo(tmp_path / "repo")
+    repo.write("secretsync.yaml", SETS)
+    repo.commit()
+    assert not plan_of(repo).has_changes and plan_of(repo).sets
+    text = SETS.replace("SENTRY_DSN: {env: SENTRY_DSN}", "SENTRY_DSN: {env: SENTRY_DSN_V2}")
+    text = text.replace("use: [observability, payments]", "use: [observability]")
+    text = text.replace(
+        "        use: [observability]\n  - repo: acme/web",
+        "        use: [observability, payments]\n  - repo: acme/web",
+    )
+    repo.write("secretsync.yaml", text)
+    plan = plan_of(repo)
+    sets = {s.name: s for s in plan.sets}
+    assert sets["observability"].change == "changed"
+    assert set(sets["observability"].used_by) == {"acme/app · default", "acme/web · default"}
+    assert not sets["observability"].uses_changed
+    assert sets["payments"].change == "unchanged" and sets["payments"].uses_changed
+    assert sets["payments"].used_by == ("acme/app · default",)
+    # The keys a set brings are rows too.
+    assert {k.change for k in plan.keys if k.key == "SENTRY_DSN"} == {"source"}
+    assert {(k.repo, k.key, k.change) for k in plan.keys if k.key == "STRIPE"} == {
+        ("acme/app", "STRIPE", "added"),
+        ("acme/web", "STRIPE", "removed"),
+    }
