@@ -28,9 +28,17 @@ from secretsync.safefile import MAX_BYTES
 
 GIT_TIMEOUT_S: Final = 120.0
 _OID = re.compile(rb"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
-# What git may see of the caller's environment: where it is and where its configuration is
-# (safe.directory lives there). Not GIT_DIR and friends: the repository is the manifest's.
-_KEEP_ENV = ("PATH", "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM")
+# What git may see of the caller's environment: where it is, where its configuration is
+# (safe.directory lives there) and where discovery stops. Not GIT_DIR and friends: the
+# repository is the manifest's. Nothing else: no token, no value reaches git.
+_KEEP_ENV = (
+    "PATH",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_CEILING_DIRECTORIES",
+)
 _MAX_LINKS = 40  # as the kernel's symlink limit: a loop ends here
 _SYMLINK, _TREE, _SUBMODULE = "120000", "040000", "160000"
 

@@ -81,12 +81,13 @@ def test_a_tree_or_blob_is_not_a_commit(repo):
 
 
 def test_outside_a_git_repository_is_a_clear_error(tmp_path):
-    folder = tmp_path / "plain"
-    folder.mkdir()
+    Repo(tmp_path)  # a repository above, that GIT_CEILING_DIRECTORIES hides: git honours it
+    folder = tmp_path / "ceiling" / "plain"
+    folder.mkdir(parents=True)
     (folder / "secretsync.yaml").write_text(MANIFEST)
     (folder / "certs").mkdir()
     (folder / "certs" / "k").write_text("x")
-    env = {**git_env(tmp_path), "GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    env = {**git_env(tmp_path), "GIT_CEILING_DIRECTORIES": str(tmp_path / "ceiling")}
     with pytest.raises(RevisionError) as err:
         repository_top(folder, env)
     assert "inside a git repository" in err.value.message
