@@ -19,6 +19,9 @@ class Repo:
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> str:
+        return self.git_input(list(args), None)
+
+    def git_input(self, args: list[str], stdin: bytes | None) -> str:
         env = {
             **git_env(self.path.parent),
             "GIT_CONFIG_NOSYSTEM": "1",
@@ -31,6 +34,7 @@ class Repo:
             ["git", "-c", "commit.gpgsign=false", *args],
             cwd=self.path,
             env=env,
+            input=stdin,
             capture_output=True,
             check=True,
         )

@@ -192,3 +192,24 @@ def test_base_blobs_over_the_size_limit_are_not_read(tmp_path):
     repo.write("certs/k", "small")
     plan = structural_plan(repo.path / "secretsync.yaml", "main", git_env(tmp_path))
     assert any("larger than the 1 MiB limit" in p for p in plan.base.problems)
+
+
+def test_a_crafted_git_folder_in_the_base_tree_is_never_read(tmp_path):
+    # git refuses to commit `.git/...` paths, but a crafted tree can hold one: the rule of the
+    # working tree (never read under .git) holds for the revision too.
+    repo = Repo(tmp_path / "repo")
+    manifest = MANIFEST.replace("certs/k", ".git/config")
+    blob = repo.git_input(["hash-object", "-w", "--stdin"], b"crafted-git-secret\n")
+    manifest_blob = repo.git_input(["hash-object", "-w", "--stdin"], manifest.encode())
+    inner = repo.git_input(["mktree"], f"100644 blob {blob}\tconfig\n".encode())
+    top = repo.git_input(
+        ["mktree"],
+        f"040000 tree {inner}\t.git\n100644 blob {manifest_blob}\tsecretsync.yaml\n".encode(),
+    )
+    commit = repo.git("commit-tree", top, "-m", "crafted")
+    repo.write("secretsync.yaml", MANIFEST)
+    repo.write("certs/k", "head")
+    plan = structural_plan(repo.path / "secretsync.yaml", commit, git_env(tmp_path))
+    assert any("inside a .git folder" in p for p in plan.base.problems)
+    [key] = plan.keys
+    assert key.content == "unreadable"
