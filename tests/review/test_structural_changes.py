@@ -290,3 +290,21 @@ def test_sets_changed_say_which_groups_use_them(tmp_path):
         ("acme/app", "STRIPE", "added"),
         ("acme/web", "STRIPE", "removed"),
     }
+
+
+def test_head_dotenv_problems_are_errors_and_base_ones_are_warnings(tmp_path):
+    repo = setup_repo(tmp_path)
+    repo.write("env/shared.env", "OTHER=o\n")  # API_BASE gone at the head
+    with pytest.raises(SourceError, match="key API_BASE not found in env/shared.env"):
+        plan_of(repo)
+    repo.write("env/shared.env", "API_BASE=https://api.head\n")
+    repo.commit("head")
+    repo.write("env/app.env", "no equals sign on this line\n")
+    with pytest.raises(SourceError) as err:
+        plan_of(repo)
+    assert "no equals sign" not in str(err.value)  # a problem never quotes the line
+    repo.git("commit", "-qam", "broken env at the base")
+    repo.write("env/app.env", "A=alpha-base\n")
+    plan = plan_of(repo)
+    assert plan.base.status == "ok" and any("env/app.env:1" in p for p in plan.base.problems)
+    assert key(plan, "A").change == "added"  # the base file's keys could not be read
