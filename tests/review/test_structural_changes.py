@@ -295,7 +295,7 @@ def test_sets_changed_say_which_groups_use_them(tmp_path):
 def test_head_dotenv_problems_are_errors_and_base_ones_are_warnings(tmp_path):
     repo = setup_repo(tmp_path)
     repo.write("env/shared.env", "OTHER=o\n")  # API_BASE gone at the head
-    with pytest.raises(SourceError, match="key API_BASE not found in env/shared.env"):
+    with pytest.raises(SourceError, match=r"key API_BASE not found in env/shared\.env"):
         plan_of(repo)
     repo.write("env/shared.env", "API_BASE=https://api.head\n")
     repo.commit("head")
