@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from secretsync import __version__
 from secretsync.names import one_line
-from secretsync.report.render import _code, _md
+from secretsync.report.render import _OPEN_SECTIONS, _code, _md
 from secretsync.report.structural import CONTENT_WORDS, SYMBOL, set_words, summarize, warnings_of
 
 if TYPE_CHECKING:
@@ -62,9 +62,14 @@ def render_structural_markdown(plan: StructuralPlan) -> str:
     by_repo: dict[str, list[KeyChange]] = defaultdict(list)
     for k in plan.keys:
         by_repo[k.repo].append(k)
+    repos_changed = sum(
+        1 for rows in by_repo.values() if any(k.change != "unchanged" for k in rows)
+    )
     for repo, rows in by_repo.items():
         changed = sum(1 for k in rows if k.change != "unchanged")
-        opened = " open" if changed else ""
+        # As the exact plan: sections with changes open, unless so many that the comment turns
+        # into a wall (totals, deletions and warnings above carry the review then).
+        opened = " open" if changed and repos_changed <= _OPEN_SECTIONS else ""
         lines.append(
             f"<details{opened}><summary><code>{html.escape(one_line(repo))}</code>: "
             f"{changed} change(s), {len(rows) - changed} unchanged</summary>"

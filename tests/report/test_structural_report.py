@@ -175,3 +175,13 @@ def test_sets_are_listed_with_their_users():
     Draft202012Validator(SCHEMA).validate(report)
     assert report["sets"][0]["used_by"] == ["acme/app · default", "acme/web · default"]
     assert report["summary"]["sets_changed"] == 1
+
+
+def test_markdown_collapses_sections_when_many_repositories_change():
+    from dataclasses import replace
+
+    many = [
+        replace(key("K", "added", before=None, content=None), repo=f"acme/r{i}") for i in range(11)
+    ]
+    assert "<details open>" not in render_structural_markdown(plan(*many))
+    assert render_structural_markdown(plan(*many[:3])).count("<details open>") == 3
