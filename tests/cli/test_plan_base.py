@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -145,6 +146,10 @@ def test_no_value_of_either_revision_reaches_any_output_or_report(repo, tmp_path
     for secret in [*VALUES.values(), *oids, *(oid[:12] for oid in oids)]:
         assert secret not in everything
     assert "content changed" in everything  # the mark is there, the value is not
+    # No digest of any kind: the only long hex string is the base commit's id.
+    commit = repo.git("rev-parse", "main")
+    for run_of_hex in re.findall(r"[0-9a-fA-F]{12,}", everything):
+        assert commit.startswith(run_of_hex.lower()), run_of_hex
     with pytest.raises(BlockingIOError):
         listener.accept()  # nothing ever connected to the API URL
     listener.close()
