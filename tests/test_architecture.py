@@ -35,7 +35,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "sourcecraft": (*SHARED, "http"),
     "manifest": (*SHARED, "sourcecraft.endpoint"),  # where the token may go; no network
     "sources": SHARED,
-    "report": SHARED,
+    "report": (*SHARED, "review.records"),  # the structural plan's records, to render them
+    "review": (*SHARED, "manifest", "sources"),  # plan --base: offline, never the API
     "plan": (*SHARED, "sourcecraft"),
     "apply": (*SHARED, "sourcecraft"),
     "settings": (*SHARED, "plan.planner"),
@@ -46,6 +47,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         *SHARED,
         *("settings", "pipeline", "importer", "commenting", "manifest", "sources", "plan"),
         "report",
+        "review",
         "sourcecraft",
     ),
     "__main__": ("cli",),
@@ -62,7 +64,7 @@ THIRD_PARTY: dict[str, tuple[str, ...]] = {
     "dotenv": ("sources",),
 }
 
-CORE = ("report", "plan", "manifest", "sources")
+CORE = ("report", "plan", "manifest", "sources", "review")
 OUTER = ("cli", "pipeline", "apply")
 
 

@@ -4,9 +4,9 @@ Heavy modules (httpx, ruamel.yaml, jsonschema) are imported inside the commands,
 `secretsync --version` and `--help` start fast.
 
 May import: the shared top-level modules, `settings`, `pipeline` (which runs the stages),
-`importer`, `commenting` (for `plan --comment-on`), and for `validate`, saved plans and
-reports `manifest`, `sources`, `plan`, `report` and `sourcecraft`; never `apply` (the pipeline
-drives it). The only importer of click.
+`importer`, `commenting` (for `plan --comment-on`), `review` (for `plan --base`), and for
+`validate`, saved plans and reports `manifest`, `sources`, `plan`, `report` and `sourcecraft`;
+never `apply` (the pipeline drives it). The only importer of click.
 """
 
 from __future__ import annotations

@@ -5,17 +5,36 @@ value. Imports neither the pipeline nor the API client: nothing here can reach t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
-from secretsync.cli.output import err, out
+from secretsync.cli.output import err, out, reports_on_failure
 from secretsync.errors import EXIT_CHANGES_PENDING, EXIT_ERROR, EXIT_OK
 from secretsync.names import one_line
 
+F = TypeVar("F", bound=Callable[..., object])
 
-def refuse_exact_only_flags(
-    *, out_path: Path | None, repos: tuple[str, ...], groups: tuple[str, ...], keys: tuple[str, ...]
+
+def base_option(fn: F) -> F:
+    return click.option(
+        "--base",
+        metavar="REF",
+        envvar="SECRETSYNC_BASE",
+        help="Compare the manifest with its version at this git revision instead: offline, "
+        "no token, no values (for untrusted pull requests). [env: SECRETSYNC_BASE]",
+    )(fn)
+
+
+def _refuse_exact_only_flags(
+    *,
+    out_path: Path | None,
+    repos: tuple[str, ...],
+    groups: tuple[str, ...],
+    keys: tuple[str, ...],
+    comment_on: object,
 ) -> None:
     if out_path is not None:
         raise click.UsageError(
@@ -23,9 +42,49 @@ def refuse_exact_only_flags(
         )
     if repos or groups or keys:
         raise click.UsageError("--base compares the whole manifest; drop --repo/--group/--key")
+    if comment_on is not None:
+        raise click.UsageError(
+            "--comment-on posts with the API token, and --base runs without one; post plan.md "
+            "from a job that holds a token and never runs the pull request's code"
+        )
 
 
 def plan_against_base(
+    *,
+    manifest: Path,
+    base: str,
+    file_roots: tuple[Path, ...],
+    output_format: str,
+    quiet: bool,
+    verbose: bool,
+    reports: tuple[Path, ...],
+    detailed_exitcode: bool,
+    out_path: Path | None,
+    repos: tuple[str, ...],
+    groups: tuple[str, ...],
+    keys: tuple[str, ...],
+    comment_on: object,
+    **_remote: object,  # --api-url, --parallelism...: about the API, which is not used
+) -> int:
+    """The plan command's parsed options (`click.get_current_context().params`) in, an exit
+    code out."""
+    _refuse_exact_only_flags(
+        out_path=out_path, repos=repos, groups=groups, keys=keys, comment_on=comment_on
+    )
+    with reports_on_failure("plan", reports, fmt=output_format):
+        return _run(
+            manifest=manifest,
+            base=base,
+            file_roots=file_roots,
+            output_format=output_format,
+            quiet=quiet,
+            verbose=verbose,
+            reports=reports,
+            detailed_exitcode=detailed_exitcode,
+        )
+
+
+def _run(
     *,
     manifest: Path,
     base: str,
@@ -67,7 +126,8 @@ def plan_against_base(
             err(f"error: cannot write the report {path}: {exc.strerror or type(exc).__name__}")
             written = False
         else:
-            err(f"report written to {path}")
+            if not quiet:
+                err(f"report written to {path}")
     if not written:
         return EXIT_ERROR
     if detailed_exitcode and planned.has_changes:

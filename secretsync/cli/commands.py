@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from secretsync import __version__
+from secretsync.cli.base_plan import base_option
 from secretsync.cli.comment import Commenter, comment_options
 from secretsync.cli.options import (
     check_writable_path,
@@ -87,13 +88,7 @@ def _prepare(settings: JobSettings) -> Job:
     help="Save the plan for `apply --plan FILE` (stores no values).",
 )
 @comment_options
-@click.option(
-    "--base",
-    metavar="REF",
-    envvar="SECRETSYNC_BASE",
-    help="Compare the manifest with its version at this git revision instead: offline, no "
-    "token, no values (for untrusted pull requests). [env: SECRETSYNC_BASE]",
-)
+@base_option
 def plan(
     manifest: Path,
     file_roots: tuple[Path, ...],
@@ -131,20 +126,9 @@ def plan(
     """
     setup_logging(verbose=verbose, debug=debug)
     if base is not None:
-        from secretsync.cli.base_plan import plan_against_base, refuse_exact_only_flags
+        from secretsync.cli.base_plan import plan_against_base
 
-        refuse_exact_only_flags(out_path=out_path, repos=repos, groups=groups, keys=keys)
-        with reports_on_failure("plan", reports):
-            return plan_against_base(
-                manifest=manifest,
-                base=base,
-                file_roots=file_roots,
-                output_format=output_format,
-                quiet=quiet,
-                verbose=verbose,
-                reports=reports,
-                detailed_exitcode=detailed_exitcode,
-            )
+        return plan_against_base(**click.get_current_context().params)
     from secretsync.pipeline import run_plan
     from secretsync.plan.planfile import save_plan
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from secretsync import __version__
 from secretsync.names import one_line
-from secretsync.report.render import REPORT_FORMAT_VERSION
+from secretsync.report.json_report import REPORT_FORMAT_VERSION
 
 if TYPE_CHECKING:
     from secretsync.review.records import GroupChange, KeyChange, SetChange, StructuralPlan

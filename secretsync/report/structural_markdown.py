@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from secretsync import __version__
 from secretsync.names import one_line
-from secretsync.report.render import _OPEN_SECTIONS, _code, _md
+from secretsync.report.markdown_report import _OPEN_SECTIONS, _code, _md
 from secretsync.report.structural import CONTENT_WORDS, SYMBOL, set_words, summarize, warnings_of
 
 if TYPE_CHECKING:

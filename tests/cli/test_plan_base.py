@@ -205,6 +205,7 @@ def test_json_report_is_a_structural_plan_of_the_published_schema(repo, tmp_path
         (("--base", "no-such-branch"), "names no commit"),
         (("--base", "main", "--out", "p.plan"), "--out"),
         (("--base", "main", "--repo", "acme/*"), "--repo"),
+        (("--base", "main", "--comment-on", "acme/infra/42"), "--comment-on"),
     ],
 )
 def test_bad_base_usage_is_one_line_exit_64(repo, args, message):

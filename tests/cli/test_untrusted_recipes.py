@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_recipes import (
+from tests.cli.test_recipes import (
     CI,
     PENDING_IS_SUCCESS,
     TOKEN_LITERALS,

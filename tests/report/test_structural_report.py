@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
 from secretsync.models import Action
-from secretsync.report.render import build_report
+from secretsync.report.json_report import build_report
 from secretsync.report.structural import (
     build_structural_report,
     render_structural_text,
