@@ -112,9 +112,7 @@ def plan(
 ) -> int:
     """Show what apply would create, update and delete. Writes nothing to the API.
 
-    With --base REF, compare the manifest with the one at a git revision instead: per key,
-    added, removed, source changed, and whether a file in the repository changed. No token,
-    no values, no network.
+    --base REF: compare with the manifest at a git revision instead (no token, no values).
 
     \b
     Examples:
