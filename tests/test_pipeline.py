@@ -132,6 +132,9 @@ class InstantClient:
     async def list_org_repos(self, org: str) -> list[RepoInfo]:
         raise AssertionError("the manifest names every repository")
 
+    async def org_repo_pages(self, org: str, page_size: int):
+        yield []  # an org listing without them (as a token limited to some repositories may see)
+
     async def get_repo(self, slug: str) -> RepoInfo:
         return RepoInfo(repo_id=self.emulator.repo_id(slug), slug=slug)
 

@@ -6,13 +6,15 @@ listings of the first repositories start while later ids are still being resolve
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from secretsync.errors import ApiError, ManifestError, Problem
 from secretsync.models import Manifest, RepoInfo, RepoSpec, Secret, Target
 from secretsync.plan.planner import GroupPlan, Selection
+from secretsync.plan.resolving import locate
 from secretsync.sourcecraft.client import SourceCraftClient
 from secretsync.tasks import gather_all, map_bounded
 
@@ -34,6 +36,8 @@ async def read_remote(
     Each repository is resolved and then its groups are listed together by the same worker,
     so listings start as soon as the first id is known instead of after the last one (no
     phase barrier), and the run's last moments are one request deep, not one per group.
+    Slugs are resolved by resolving.locate (from the org's listing when the manifest names
+    many repositories of one org); each repository is read as soon as its id is known.
     `plan_early` plans a group as soon as its listing is in (None: its values are not yet).
     """
     orgs = sorted({r.org for r in manifest.repos if r.org})
@@ -52,8 +56,7 @@ async def read_remote(
 
     unresolved: list[Problem] = []
 
-    async def read(unit: tuple[int, RepoInfo | str]) -> list[Read]:
-        index, address = unit
+    async def read(index: int, address: RepoInfo | str) -> list[Read]:
         spec = manifest.repos[index]
         try:
             return await read_one(index, spec, address)
@@ -92,7 +95,7 @@ async def read_remote(
             for i, (target, listing) in enumerate(zip(targets, listings, strict=True))
         ]
 
-    reads = await map_bounded(read, units, parallelism)
+    reads = await _dispatch(client, units, read, org_repos, parallelism)
     if unresolved:
         raise ManifestError(
             sorted(unresolved, key=lambda p: p.line or 0),
@@ -101,6 +104,45 @@ async def read_remote(
             "a repository's entry)",
         )
     return reads
+
+
+async def _dispatch(
+    client: SourceCraftClient,
+    units: Sequence[tuple[int, RepoInfo | str]],
+    read: Callable[[int, RepoInfo | str], Awaitable[list[Read]]],
+    org_repos: Mapping[str, Sequence[RepoInfo]],
+    parallelism: int,
+) -> list[list[Read]]:
+    """`read` every unit with `parallelism` workers; results in unit order.
+
+    Units whose id is known go first, in manifest order; slugs follow as locate hands them
+    over (at once for single lookups, page by page from an org's listing), so no worker waits
+    for a page while another repository could be read.
+    """
+    results: list[list[Read]] = [[] for _ in units]
+    ready: asyncio.Queue[tuple[int, RepoInfo | str] | None] = asyncio.Queue()
+    named = [u for u, (_, address) in enumerate(units) if isinstance(address, str)]
+    for u, (_, address) in enumerate(units):
+        if not isinstance(address, str):
+            ready.put_nowait((u, address))
+    workers = max(1, min(parallelism, len(units)))
+
+    def found(position: int, address: RepoInfo | str) -> None:
+        ready.put_nowait((named[position], address))
+
+    async def feed() -> None:
+        slugs = [str(units[u][1]) for u in named]
+        await locate(client, slugs, found, listed=org_repos)
+        for _ in range(workers):
+            ready.put_nowait(None)
+
+    async def worker() -> None:
+        while (item := await ready.get()) is not None:
+            u, address = item
+            results[u] = await read(units[u][0], address)
+
+    await gather_all([feed(), *(worker() for _ in range(workers))])
+    return results
 
 
 def _not_found(spec: RepoSpec, exc: ApiError) -> Problem:

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -40,6 +40,7 @@ from secretsync.sourcecraft.retry import RetryingSender, RetryPolicy, malformed
 from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
 __all__ = [
+    "ORG_PAGE_SIZE",
     "ClientStats",
     "RetryPolicy",
     "SourceCraftClient",
@@ -50,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY = RetryPolicy()
 HINT_REPO_404 = "check the repository slug/id and that the token can see it"
+# The largest page the emulator accepts (it answers 400 beyond). The API's own maximum is not
+# documented; a server that caps lower still pages correctly, with more pages.
+ORG_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,9 +158,17 @@ class SourceCraftClient:
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
         return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
-    async def list_org_repos(self, org: str, *, page_size: int = 100) -> list[RepoInfo]:
+    async def list_org_repos(self, org: str, *, page_size: int = ORG_PAGE_SIZE) -> list[RepoInfo]:
+        return [
+            info async for page in self.org_repo_pages(org, page_size=page_size) for info in page
+        ]
+
+    async def org_repo_pages(
+        self, org: str, *, page_size: int = ORG_PAGE_SIZE
+    ) -> AsyncGenerator[list[RepoInfo], None]:
+        """The org's repositories one page at a time, so a caller that has found what it looks
+        for can stop paging (each page is one request)."""
         path = f"/orgs/{_seg(org)}/repos"
-        repos: list[RepoInfo] = []
         seen: set[str] = set()
         token = ""
         while True:
@@ -169,12 +181,13 @@ class SourceCraftClient:
             items = body.get("repositories") or []
             if not isinstance(items, list):
                 raise malformed("GET", path, status, "`repositories` is not a list")
-            repos.extend(repository(item, "GET", path, status) for item in items)
+            page = [repository(item, "GET", path, status) for item in items]
             token = body.get("next_page_token") or ""
             if not isinstance(token, str):
                 raise malformed("GET", path, status, "`next_page_token` is not a string")
+            yield page
             if not token:
-                return repos
+                return
             if token in seen:  # a server bug must not become an endless loop
                 raise malformed("GET", path, status, "the same page token came back twice")
             seen.add(token)
