@@ -1,18 +1,23 @@
-"""secretsync at scale, against the local emulator: wall time, requests, 429s, RSS, efficiency.
+"""secretsync against the local emulator, side by side with a plain client, in one run.
 
-The emulator runs as its own process with SourceCraft-like limits: 20 ms latency per request,
-operations ending 100 ms after the write, at most 16 requests in flight (429 + Retry-After
-beyond). The CLI runs as a subprocess exactly as CI would run it, so wall time includes
-interpreter start-up and peak RSS is that of the secretsync process alone.
+The emulator runs as its own process with SourceCraft-like limits: 20 ms latency per request
+(50 ms in the *50 cases), operations ending 100 ms after the write, at most 16 requests in
+flight (429 + Retry-After beyond). secretsync runs as a subprocess exactly as CI would run it,
+so wall time includes interpreter start-up and peak RSS is that of the secretsync process.
+Each run of secretsync is followed by a run of the plain baseline (baseline.py: 16 threads,
+one keep-alive http.client connection each) on a fresh emulator with the same settings, so
+both see the same stretch of a noisy machine.
 
-    lower bound = minimum requests the job needs x 20 ms / 16 + 100 ms   (the issue's formula)
-    efficiency  = lower bound / median wall time
+    request bound = minimum requests x latency / 16 in flight (+ 100 ms when the job writes)
+    efficiency    = request bound / median wall time
+    vs baseline   = median wall time / the baseline's median wall time
 
-A plan waits for no operation, so for it a stricter bound without the 100 ms is printed too.
-Each run's wall time is split, with the emulator's request log, into start-up (process start to
-the first request's arrival), requests (first arrival to last answer) and tail (to exit).
+Each secretsync run's wall time is split, with the emulator's request log, into start-up
+(process start to the first request's arrival), requests (first arrival to last answer) and
+tail (to exit). `validate` of a 26,000-line manifest is split into parse, schema, rules and
+build, timed in process.
 
-Run: .venv/bin/python benchmarks/bench.py [--runs 3] [--sequential all|small|none]
+Run: .venv/bin/python benchmarks/bench.py [--runs 3] [--quick] [--case KEY ...]
 """
 
 from __future__ import annotations
@@ -30,130 +35,80 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from workspace import (
+    MAX_IN_FLIGHT,
+    SECRETSYNC,
+    Case,
+    anchors_supported,
+    write_validate_manifest,
+    write_workspace,
+)
 
 from secretsync.emulator.process import EmulatorProcess
 
-LATENCY_S = 0.020
-OP_DELAY_S = 0.100
-MAX_IN_FLIGHT = 16
 TOKEN = "bench-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}  # the emulator's control routes need it too
+BASELINE = Path(__file__).with_name("baseline.py")
 
 
-@dataclass(frozen=True)
-class Case:
-    name: str
-    command: str  # plan | apply
-    repos: int
-    groups: int
-    keys: int  # per group
-    converged: bool  # the emulator already holds every value
+def plan_1000(name: str, key: str, latency_s: float) -> Case:
+    return Case(name, "plan", 1000, 2, 10, True, key=key, latency_s=latency_s, shared=True)
 
-    @property
-    def secrets(self) -> int:
-        return self.repos * self.groups * self.keys
 
-    @property
-    def min_requests(self) -> int:
-        reads = self.repos + self.repos * self.groups  # resolve each slug, list each group
-        writes = 0 if self.converged else self.secrets
-        return reads + 2 * writes  # a write and at least one poll of its operation
-
-    @property
-    def lower_bound_s(self) -> float:
-        return self.min_requests * LATENCY_S / MAX_IN_FLIGHT + OP_DELAY_S
-
-    @property
-    def strict_bound_s(self) -> float | None:
-        """Without the 100 ms: a plan has no operation to wait for."""
-        return self.lower_bound_s - OP_DELAY_S if self.converged else None
+def apply_2000(name: str, key: str, latency_s: float) -> Case:
+    return Case(name, "apply", 100, 1, 20, False, key=key, latency_s=latency_s)
 
 
 CASES = [
+    plan_1000("plan converged, 1,000 repos x 2 groups x 10 keys", "plan", 0.020),
+    apply_2000("apply 2,000 new secrets, 100 repos x 1 group", "apply", 0.020),
+    plan_1000("the same plan at 50 ms latency", "plan50", 0.050),
+    apply_2000("the same apply at 50 ms latency", "apply50", 0.050),
     Case(
-        name="apply 2,000 new secrets, 100 repos x 1 group",
-        command="apply",
-        repos=100,
-        groups=1,
-        keys=20,
-        converged=False,
-    ),
-    Case(
-        name="apply 10,000 new secrets, 500 repos",
+        "apply 10,000 new secrets, 500 repos (peak RSS)",
+        key="rss10k",
         command="apply",
         repos=500,
         groups=1,
         keys=20,
         converged=False,
+        baseline=False,
+        runs=1,
     ),
     Case(
-        name="plan converged, 500 repos x 2 groups x 10 keys",
-        command="plan",
-        repos=500,
-        groups=2,
-        keys=10,
-        converged=True,
+        "apply 100,000 new secrets, 5,000 repos (peak RSS; 1 ms latency, 10 ms operations)",
+        key="rss100k",
+        command="apply",
+        repos=5000,
+        groups=1,
+        keys=20,
+        converged=False,
+        latency_s=0.001,
+        op_delay_s=0.010,
+        baseline=False,
+        runs=1,
     ),
 ]
-
-
-def value(repo: int, group: int, key: int) -> str:
-    return f"value-{repo}-{group}-{key}-{'x' * 24}"
-
-
-def write_workspace(case: Case, root: Path) -> tuple[Path, Path]:
-    """A manifest whose groups each read one .env file, and the emulator seed."""
-    env_dir = root / "env"
-    env_dir.mkdir(parents=True)
-    lines = ["version: 1", "repos:"]
-    seed_repos = []
-    for r in range(case.repos):
-        lines += [f"  - repo: bench/svc-{r:04d}", "    groups:"]
-        stored: dict[str, dict[str, str]] = {}
-        for g in range(case.groups):
-            group = "default" if g == 0 else f"env{g}"
-            env_file = env_dir / f"svc-{r:04d}-{group}.env"
-            env_file.write_text(
-                "".join(f"KEY_{k:02d}={value(r, g, k)}\n" for k in range(case.keys))
-            )
-            lines += [f"      {group}:", f"        dotenv: env/{env_file.name}"]
-            if case.converged:
-                stored[group] = {f"KEY_{k:02d}": value(r, g, k) for k in range(case.keys)}
-        seed_repos.append({"slug": f"svc-{r:04d}", "secrets": stored})
-    manifest = root / "secretsync.yaml"
-    manifest.write_text("\n".join(lines) + "\n")
-    seed = root / "seed.json"
-    seed.write_text(json.dumps({"orgs": [{"slug": "bench", "repos": seed_repos}]}))
-    return manifest, seed
+QUICK = ("plan", "apply")
 
 
 class Emulator(EmulatorProcess):
-    def __init__(self, seed: Path) -> None:
+    def __init__(self, seed: Path, case: Case) -> None:
         super().__init__(
             [
-                "--seed",
-                str(seed),
-                "--token",
-                TOKEN,
-                "--quiet",
-                "--latency-ms",
-                str(LATENCY_S * 1000),
-                "--op-delay-ms",
-                str(OP_DELAY_S * 1000),
-                "--max-in-flight",
-                str(MAX_IN_FLIGHT),
+                *("--seed", str(seed), "--token", TOKEN, "--quiet"),
+                *("--latency-ms", str(case.latency_s * 1000)),
+                *("--op-delay-ms", str(case.op_delay_s * 1000)),
+                *("--max-in-flight", str(MAX_IN_FLIGHT)),
             ]
         )
 
     def stats(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/_emulator/stats", headers=AUTH, timeout=10).json()
+        return httpx.get(f"{self.url}/_emulator/stats", headers=AUTH, timeout=10).json()  # type: ignore[no-any-return]
 
     def stored_count(self) -> int:
-        state = httpx.get(f"{self.url}/_emulator/state", headers=AUTH, timeout=30).json()
+        state = httpx.get(f"{self.url}/_emulator/state", headers=AUTH, timeout=60).json()
         return sum(len(g) for r in state["repos"].values() for g in r["groups"].values())
-
-    def close(self) -> None:
-        self.stop()
 
 
 @dataclass
@@ -165,41 +120,26 @@ class Run:
     startup_s: float  # process start -> first request arrives at the emulator
     requesting_s: float  # first arrival -> last answer
     tail_s: float  # last answer -> process exit
+    cpu_s: float  # user + system CPU of the client process: steadier than wall on a busy host
 
 
-# The installed `secretsync` program, as users run it (`python -m` would add runpy's start-up).
-_SCRIPT = Path(sys.executable).with_name("secretsync")
-SECRETSYNC = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "secretsync"]
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS (MB) and start time (time.time()) of one secretsync process."""
+def run_process(command: list[str], env: dict[str, str]) -> tuple[float, float, float, float]:
+    """Wall seconds, peak RSS (MB), start time (time.time()) and CPU seconds of one process."""
     started_at = time.time()
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        [*SECRETSYNC, *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.stderr is not None
     stderr = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
-    if proc.returncode not in (0,):
-        raise SystemExit(f"secretsync {' '.join(args)} exited {proc.returncode}:\n{stderr}")
-    return wall, usage.ru_maxrss / 1024, started_at
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{stderr}")
+    return wall, usage.ru_maxrss / 1024, started_at, usage.ru_utime + usage.ru_stime
 
 
-def run_case(case: Case, parallelism: int, root: Path) -> Run:
-    manifest, seed = (
-        write_workspace(case, root)
-        if not (root / "seed.json").exists()
-        else (root / "secretsync.yaml", root / "seed.json")
-    )
-    emulator = Emulator(seed)
+def run_once(case: Case, root: Path, *, baseline: bool) -> Run:
+    emulator = Emulator(root / "seed.json", case)
     try:
         env = {
             "PATH": os.environ.get("PATH", ""),
@@ -207,16 +147,20 @@ def run_case(case: Case, parallelism: int, root: Path) -> Run:
             "SOURCECRAFT_API_URL": emulator.url,
             "NO_COLOR": "1",
         }
-        args = [case.command, "-f", str(manifest), "--parallelism", str(parallelism), "--quiet"]
-        if case.command == "apply":
-            args.append("--yes")
-        wall, rss, started_at = run_cli(args, env)
-        stats = emulator.stats()
+        if baseline:
+            command = [sys.executable, str(BASELINE), case.command, "--url", emulator.url]
+            command += ["--job", str(root / "job.json"), "--threads", str(MAX_IN_FLIGHT)]
+        else:
+            command = [*SECRETSYNC, case.command, "-f", str(root / "secretsync.yaml"), "--quiet"]
+            command += ["--parallelism", str(MAX_IN_FLIGHT)]
+            command += ["--yes"] if case.command == "apply" else []
+        wall, rss, started_at, cpu = run_process(command, env)
         # Not the request log: fetching 20,000 entries would grow this process, and a child
         # forked from it starts with its peak RSS.
-        first, last = stats["first_received"], stats["last_answered"]
+        stats = emulator.stats()
         if case.command == "apply" and emulator.stored_count() != case.secrets:
-            raise SystemExit(f"{case.name}: emulator holds {emulator.stored_count()} secrets")
+            raise SystemExit(f"{case.name}: the emulator holds {emulator.stored_count()} secrets")
+        first, last = stats["first_received"], stats["last_answered"]
         return Run(
             wall_s=wall,
             rss_mb=rss,
@@ -225,129 +169,194 @@ def run_case(case: Case, parallelism: int, root: Path) -> Run:
             startup_s=first - started_at,
             requesting_s=last - first,
             tail_s=started_at + wall - last,
+            cpu_s=cpu,
         )
     finally:
-        emulator.close()
+        emulator.stop()
 
 
-def measure(case: Case, parallelism: int, runs: int) -> list[Run]:
-    with tempfile.TemporaryDirectory(prefix="secretsync-bench-") as tmp:
-        return [run_case(case, parallelism, Path(tmp)) for _ in range(runs)]
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in runs)
 
 
-def report_case(case: Case, fast: list[Run], slow: list[Run] | None) -> None:
-    wall = statistics.median(r.wall_s for r in fast)
-    writes = 0 if case.converged else case.secrets
-    requests = statistics.median(r.requests for r in fast)
-    print(f"\n{case.name}")
-    strict = case.strict_bound_s
+def measure(case: Case, runs: int, tmp: Path) -> dict[str, Any]:
+    root = tmp / (case.key or "case")
+    write_workspace(case, root)
+    ours: list[Run] = []
+    plain: list[Run] = []
+    for _ in range(case.runs or runs):  # alternate, so both meet the same noise
+        ours.append(run_once(case, root, baseline=False))
+        if case.baseline:
+            plain.append(run_once(case, root, baseline=True))
+    wall = median(ours, "wall_s")
+    row: dict[str, Any] = {
+        "case": case.name,
+        "latency_ms": case.latency_s * 1000,
+        "wall_s": wall,
+        "runs_s": [round(r.wall_s, 3) for r in ours],
+        "bound_s": case.lower_bound_s,
+        "min_requests": case.min_requests,
+        "efficiency": case.lower_bound_s / wall,
+        "requests": median(ours, "requests"),
+        "req_per_secret": median(ours, "requests") / case.secrets,
+        "throttled": max(r.throttled for r in ours),
+        "rss_mb": max(r.rss_mb for r in ours),
+        "split_s": [median(ours, f) for f in ("startup_s", "requesting_s", "tail_s")],
+        "cpu_s": median(ours, "cpu_s"),
+    }
+    if plain:
+        row["baseline_s"] = median(plain, "wall_s")
+        row["baseline_runs_s"] = [round(r.wall_s, 3) for r in plain]
+        row["vs_baseline"] = wall / row["baseline_s"]
+        row["baseline_req_per_secret"] = median(plain, "requests") / case.secrets
+        row["baseline_cpu_s"] = median(plain, "cpu_s")
+    return row
+
+
+def print_row(row: dict[str, Any]) -> None:
+    startup, requesting, tail = row["split_s"]
+    print(f"\n{row['case']} ({row['latency_ms']:.0f} ms latency)")
     print(
-        f"  lower bound {case.lower_bound_s:.2f} s  ({case.min_requests} requests minimum"
-        + (f"; {strict:.2f} s without the 100 ms)" if strict is not None else ")")
+        f"  secretsync {row['wall_s']:.2f} s median (runs {row['runs_s']}); request bound "
+        f"{row['bound_s']:.2f} s ({row['min_requests']} requests): efficiency "
+        f"{row['efficiency']:.2f}"
     )
-    print(
-        f"  {'parallelism':>11} {'wall (median)':>14} {'secrets/s':>10} {'req/write':>10} "
-        f"{'429s':>6} {'peak RSS':>9} {'efficiency':>11}"
-    )
-    rows = [(16, fast)] + ([(1, slow)] if slow else [])
-    for par, runs in rows:
-        w = statistics.median(r.wall_s for r in runs)
-        req = statistics.median(r.requests for r in runs)
-        per_write = f"{req / writes:.2f}" if writes else "-"
+    if "baseline_s" in row:
         print(
-            f"  {par:>11} {w:>12.2f} s {case.secrets / w:>10.0f} {per_write:>10} "
-            f"{max(r.throttled for r in runs):>6} {max(r.rss_mb for r in runs):>6.0f} MB "
-            f"{case.lower_bound_s / w:>11.2f}"
+            f"  baseline   {row['baseline_s']:.2f} s median (runs {row['baseline_runs_s']}): "
+            f"secretsync takes {row['vs_baseline']:.2f} x the baseline's time"
         )
-    if strict is not None:
-        print(f"  efficiency against the bound without the 100 ms: {strict / wall:.2f}")
-    startup, requesting, tail = (
-        statistics.median(getattr(r, part) for r in fast)
-        for part in ("startup_s", "requesting_s", "tail_s")
-    )
+        plain = f", baseline {row['baseline_req_per_secret']:.3f}"
+    else:
+        plain = ""
     print(
-        f"  wall time split (medians): start-up {startup:.3f} s, requests {requesting:.3f} s, "
-        f"tail {tail:.3f} s"
+        f"  requests per secret {row['req_per_secret']:.3f}{plain}; 429s {row['throttled']}; "
+        f"peak RSS {row['rss_mb']:.0f} MB"
     )
-    if slow:
-        ratio = statistics.median(r.wall_s for r in slow) / wall
-        print(f"  parallelism 16 is {ratio:.1f}x faster than parallelism 1 (medians, same run)")
-    print(f"  runs: {', '.join(f'{r.wall_s:.2f}' for r in fast)} s; requests sent {requests:.0f}")
+    print(f"  split: start-up {startup:.3f} s, requests {requesting:.3f} s, tail {tail:.3f} s")
+    plain_cpu = f" (baseline {row['baseline_cpu_s']:.2f} s)" if "baseline_cpu_s" in row else ""
+    print(f"  CPU time of the client process: {row['cpu_s']:.2f} s{plain_cpu}")
 
 
-def version_case(runs: int) -> None:
+def validate_case(runs: int, tmp: Path) -> dict[str, Any]:
+    manifest, _ = write_validate_manifest(tmp / "validate", 26_000)
+    lines = manifest.read_text().count("\n")
+    walls = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [*SECRETSYNC, "validate", "-f", str(manifest), "--no-env", "-q"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        walls.append(time.perf_counter() - start)
+    split = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("validate_split.py")),
+            str(manifest),
+            "--runs",
+            str(runs),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    parts = json.loads(split)
+    print(
+        f"\nsecretsync validate, {lines:,} lines: {statistics.median(walls):.3f} s wall median "
+        "(process); CPU time in process: "
+        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in parts.items())
+    )
+    return {"lines": lines, "wall_s": statistics.median(walls), "split_s": parts}
+
+
+def version_case(runs: int) -> float:
     walls = []
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run([*SECRETSYNC, "--version"], check=True, stdout=subprocess.DEVNULL)
         walls.append(time.perf_counter() - start)
-    print(
-        f"\nsecretsync --version: median {statistics.median(walls):.3f} s wall over {runs} runs "
-        f"(target <= 0.3 s)"
-    )
+    print(f"\nsecretsync --version: median {statistics.median(walls):.3f} s over {runs} runs")
+    return statistics.median(walls)
 
 
 def emulator_capacity() -> None:
     """The emulator must not be the bottleneck: measure it alone first, with a plain threaded
-    standard-library client (16 keep-alive connections), at 0 ms and at the benchmark's 20 ms."""
+    standard-library client (16 keep-alive connections), at 0 ms and at 20 ms."""
     script = Path(__file__).with_name("emulator_capacity.py")
-    for latency, cap in (("0", "0"), (str(LATENCY_S * 1000), str(MAX_IN_FLIGHT))):
+    for latency, cap in (("0", "0"), ("20", str(MAX_IN_FLIGHT))):
         out = subprocess.run(
             [
-                sys.executable,
-                str(script),
-                "--seconds",
-                "3",
-                "--threads",
-                "16",
-                "--latency-ms",
-                latency,
-                "--max-in-flight",
-                cap,
+                *(sys.executable, str(script), "--seconds", "3", "--threads", "16"),
+                *("--latency-ms", latency, "--max-in-flight", cap),
             ],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         print(f"emulator alone: {out}")
-    ideal = MAX_IN_FLIGHT / LATENCY_S
-    print(f"  (at 20 ms and 16 in flight no client can exceed {ideal:.0f} req/s)")
+    print(f"  (at 20 ms and 16 in flight no client can exceed {MAX_IN_FLIGHT / 0.020:.0f} req/s)")
+
+
+def summary(rows: list[dict[str, Any]]) -> None:
+    print(
+        "\n| case | latency | secretsync (median) | baseline (median) | vs baseline "
+        "| request bound | efficiency | requests per secret (baseline) | 429s | peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        base = f"{r['baseline_s']:.2f} s" if "baseline_s" in r else "—"
+        ratio = f"**{r['vs_baseline']:.2f}**" if "vs_baseline" in r else "—"
+        per = f"{r['req_per_secret']:.3f}"
+        if "baseline_req_per_secret" in r:
+            per += f" ({r['baseline_req_per_secret']:.3f})"
+        print(
+            f"| {r['case']} | {r['latency_ms']:.0f} ms | {r['wall_s']:.2f} s | {base} | {ratio} "
+            f"| {r['bound_s']:.2f} s | **{r['efficiency']:.2f}** | {per} | {r['throttled']} "
+            f"| {r['rss_mb']:.0f} MB |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs per case at parallelism 16")
+    parser.add_argument("--runs", type=int, default=3, help="runs per case (median taken)")
+    keys = [c.key for c in CASES]
     parser.add_argument(
-        "--sequential",
-        choices=["all", "small", "none"],
-        default="small",
-        help="also run cases at --parallelism 1 (once each): all, only the "
-        "2,000-secret and plan cases (default), or none",
+        "--case", action="append", choices=[*keys, "validate"], help="only this case; repeatable"
     )
-    parser.add_argument("--case", type=int, action="append", help="only case N (1-3); repeatable")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 run each of the 20 ms plan and apply, validate"
+    )
     parser.add_argument("--no-capacity", action="store_true", help="skip the emulator-alone run")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    chosen = args.case or ([*QUICK, "validate"] if args.quick else [*keys, "validate"])
+    runs = 1 if args.quick else args.runs
     print(
-        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; emulator: "
-        f"{LATENCY_S * 1000:.0f} ms latency, {OP_DELAY_S * 1000:.0f} ms operations, "
-        f"{MAX_IN_FLIGHT} in flight"
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {os.cpu_count()} "
+        f"cores, load {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}; emulator: "
+        f"{MAX_IN_FLIGHT} in flight, 100 ms operations unless said"
     )
-    if not args.no_capacity:
+    if not args.no_capacity and not args.quick:
         emulator_capacity()
-    for index, case in enumerate(CASES, start=1):
-        if args.case and index not in args.case:
-            continue
-        fast = measure(case, 16, args.runs)
-        slow = None
-        if args.sequential == "all" or (
-            args.sequential == "small"
-            and case.secrets <= 10_000
-            and case.repos * case.groups <= 1000
-            and index != 2
-        ):
-            slow = measure(case, 1, 1)
-        report_case(case, fast, slow)
-    version_case(max(5, args.runs * 3))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="secretsync-bench-") as tmp:
+        if not anchors_supported(Path(tmp)):
+            print(
+                "note: this secretsync refuses YAML anchors; the plan's shared groups are "
+                "written out in every repository instead (same content)"
+            )
+        for case in CASES:
+            if case.key in chosen:
+                rows.append(measure(case, runs, Path(tmp)))
+                print_row(rows[-1])
+        validate = validate_case(max(3, runs), Path(tmp)) if "validate" in chosen else None
+    version = version_case(max(5, runs * 3))
+    summary(rows)
+    if args.json:
+        payload = {"rows": rows, "validate": validate, "version_s": version}
+        args.json.write_text(json.dumps(payload, indent=1))
 
 
 if __name__ == "__main__":
