@@ -27,11 +27,12 @@ from secretsync.tasks import gather_all
 
 logger = logging.getLogger(__name__)
 
-# Fewest names of one org worth a listing. At 20 ms per request, 16 in flight (bench
-# `resolve_threshold.py`): one page answers in one round trip like up to 16 parallel single
-# lookups, so with the named repositories on the first page the listing is as fast and sends
-# 1 request instead of N; with none of them there, it costs one request and one round trip more.
-# From 4 names the saving (3 requests or more) outweighs that risk.
+# Fewest names of one org worth a listing. Measured with benchmarks/resolve_threshold.py (20 ms
+# latency, 16 in flight, 2026-11-29): when the named repositories are on the first page, the
+# listing resolves N of them in one round trip (21-24 ms for N = 1..16) and one request, where
+# single lookups take 21-44 ms and N requests; when none are (a large org), it costs one
+# request and one round trip (22-32 ms) more, once per org. From 4 names a hit saves at least
+# three times the requests a miss costs.
 LIST_THRESHOLD = 4
 # A page must find this many named repositories on average for paging to go on: it bounds the
 # requests at those of single lookups + 1, and the serial chain of pages at N / 10 + 1.
