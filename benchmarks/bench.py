@@ -87,6 +87,7 @@ CASES = [
         op_delay_s=0.010,
         baseline=False,
         runs=1,
+        speed=False,
     ),
 ]
 QUICK = ("plan", "apply")
@@ -196,7 +197,7 @@ def measure(case: Case, runs: int, tmp: Path) -> dict[str, Any]:
         "runs_s": [round(r.wall_s, 3) for r in ours],
         "bound_s": case.lower_bound_s,
         "min_requests": case.min_requests,
-        "efficiency": case.lower_bound_s / wall,
+        "efficiency": case.lower_bound_s / wall if case.speed else None,
         "requests": median(ours, "requests"),
         "req_per_secret": median(ours, "requests") / case.secrets,
         "throttled": max(r.throttled for r in ours),
@@ -216,11 +217,13 @@ def measure(case: Case, runs: int, tmp: Path) -> dict[str, Any]:
 def print_row(row: dict[str, Any]) -> None:
     startup, requesting, tail = row["split_s"]
     print(f"\n{row['case']} ({row['latency_ms']:.0f} ms latency)")
-    print(
-        f"  secretsync {row['wall_s']:.2f} s median (runs {row['runs_s']}); request bound "
-        f"{row['bound_s']:.2f} s ({row['min_requests']} requests): efficiency "
+    bound = (
+        f"request bound {row['bound_s']:.2f} s ({row['min_requests']} requests): efficiency "
         f"{row['efficiency']:.2f}"
+        if row["efficiency"] is not None
+        else f"{row['min_requests']} requests minimum; CPU-bound, no request bound"
     )
+    print(f"  secretsync {row['wall_s']:.2f} s median (runs {row['runs_s']}); {bound}")
     if "baseline_s" in row:
         print(
             f"  baseline   {row['baseline_s']:.2f} s median (runs {row['baseline_runs_s']}): "
@@ -308,12 +311,15 @@ def summary(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         base = f"{r['baseline_s']:.2f} s" if "baseline_s" in r else "—"
         ratio = f"**{r['vs_baseline']:.2f}**" if "vs_baseline" in r else "—"
+        speed = r["efficiency"] is not None
+        bound = f"{r['bound_s']:.2f} s" if speed else "—"
+        efficiency = f"**{r['efficiency']:.2f}**" if speed else "—"
         per = f"{r['req_per_secret']:.3f}"
         if "baseline_req_per_secret" in r:
             per += f" ({r['baseline_req_per_secret']:.3f})"
         print(
             f"| {r['case']} | {r['latency_ms']:.0f} ms | {r['wall_s']:.2f} s | {base} | {ratio} "
-            f"| {r['bound_s']:.2f} s | **{r['efficiency']:.2f}** | {per} | {r['throttled']} "
+            f"| {bound} | {efficiency} | {per} | {r['throttled']} "
             f"| {r['rss_mb']:.0f} MB |"
         )
 

@@ -35,6 +35,7 @@ class Case:
     shared: bool = False  # one set of groups (anchored in the manifest) reused by every repo
     baseline: bool = True  # also run the plain baseline
     runs: int | None = None  # None: --runs
+    speed: bool = True  # False: run for its peak RSS; CPU-bound, so no request bound applies
 
     @property
     def secrets(self) -> int:
