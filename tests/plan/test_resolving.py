@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secretsync.emulator import Emulator
-from secretsync.errors import ApiError
+from secretsync.errors import ManifestError
 from secretsync.models import Action
 from secretsync.pipeline import JobSettings, prepare_job, run_plan
 from secretsync.plan.resolving import LIST_THRESHOLD, MIN_YIELD
@@ -110,15 +110,13 @@ def test_a_repository_missing_from_the_listing_is_looked_up_and_reported(started
     missing = "  - repo: big/svc-9999\n    groups:\n      default:\n        secrets:\n"
     missing += "          K: {env: V}\n"
     emulator, manifest = started(20, named, extra=missing)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(ManifestError) as caught:
         plan(emulator, manifest)
     assert counts(emulator)[:2] == (1, 1)  # the listing, then the one single lookup
-    err = caught.value
-    assert err.status == 404
-    assert err.path == "/repos/big/svc-9999"
-    line = 2 + 5 * len(named) + 1  # the missing entry's `- repo:` line
-    assert f"secretsync.yaml:{line}" in (err.hint or "")
-    assert "big/svc-9999" in (err.hint or "")
+    (problem,) = caught.value.problems
+    assert problem.line == 2 + 5 * len(named) + 1  # the missing entry's `- repo:` line
+    assert "big/svc-9999 was not found" in problem.message
+    assert "GET /repos/big/svc-9999 -> HTTP 404" in problem.message
 
 
 def test_orgs_are_counted_apart(started):
