@@ -1,7 +1,8 @@
 """Read one YAML document into plain data plus the 1-based position of every node.
 
 One pass over the parser's events (yamlwalk.py) builds the plain data and the positions
-together and finds every refusal (anchors, tags, merge keys, duplicate keys, depth...).
+together, expands anchors, aliases and merge keys, and finds every refusal (tags other than
+the core ones, alias bombs, duplicate keys, depth...).
 
 The events come from libyaml (ruamel.yaml.clib) when it is installed: ~25x faster than
 ruamel's pure-Python parser. The two word syntax errors differently, so when libyaml refuses
@@ -23,17 +24,16 @@ from ruamel.yaml.events import DocumentStartEvent, Event
 from ruamel.yaml.main import CParser  # type: ignore[attr-defined]  # None without the C extension
 
 from secretsync.errors import Problem
-from secretsync.manifest.yamlwalk import (
-    MAX_DEPTH,
+from secretsync.manifest.yamldoc import (
     Document,
     Pos,
     Problems,
-    Walk,
     yaml_error_message,
     yaml_error_place,
 )
+from secretsync.manifest.yamlwalk import MAX_DEPTH, MAX_NODES, Walk
 
-__all__ = ["MAX_DEPTH", "MAX_FLOW_BRACKETS", "Document", "Pos", "read_yaml"]
+__all__ = ["MAX_DEPTH", "MAX_FLOW_BRACKETS", "MAX_NODES", "Document", "Pos", "read_yaml"]
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,11 @@ MAX_FLOW_BRACKETS = 64
 
 # libyaml takes these as line breaks (so its lines differ), accepts tabs where ruamel's
 # parser refuses them, and skips a byte order mark anywhere: such text goes to the pure
-# parser only.
-_LIBYAML_DIFFERS = re.compile("[\t\x85\u2028\u2029\ufeff]")
+# parser only. So does an anchor or alias name with characters other than letters, digits,
+# `-` and `_`: YAML 1.2 and ruamel allow them (`&a:b`), libyaml ends the name there.
+_LIBYAML_DIFFERS = re.compile(
+    "[\t\x85\u2028\u2029\ufeff]|(?:^|[\\s,\\[\\]{}])[&*][\\w-]*[^\\w\\s,\\[\\]{}-]", re.ASCII | re.MULTILINE
+)
 
 # None when ruamel.yaml.clib is not installed; a test sets it to None to cover that path.
 _c_parser: Any = CParser
@@ -100,6 +103,13 @@ def _pure_events(text: str, problems: Problems) -> Iterator[Event]:
             return
         except YAMLError as err:
             problems.add(*yaml_error_place(err, text), yaml_error_message(err))
+            return
+        except AssertionError:  # ruamel's parser asserts a %YAML version it knows (1.1, 1.2)
+            found = re.search(r"^%YAML[ \t]+(\S{1,20})", text, re.MULTILINE)
+            line = text.count("\n", 0, found.start()) + 1 if found else 1
+            version = found.group(1) if found else "?"
+            message = f"YAML directive %YAML {version} is not supported (only 1.2)"
+            problems.add((line, 1), (), message)
             return
         yield event
 

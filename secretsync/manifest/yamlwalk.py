@@ -1,22 +1,34 @@
 """One pass over YAML parser events: plain data, the position of every node, and problems.
 
-The walk refuses what a reviewed manifest has no use for and what makes loaders blow up:
-anchors and aliases (alias bombs), explicit tags, merge keys, several documents, deep
-nesting; it reports every duplicate key, not only the first. Nothing is ever composed into a
-node graph. Plain scalars are typed by ruamel's own YAML 1.2 resolver and built by its
-round-trip constructor, so `prune: yes` stays a string and `2001-02-30` cannot be read.
+FENCED FAST PATH.
+- Replaces: ruamel.yaml's composer and round-trip constructor (`YAML(typ="rt").load`), which
+  build a node graph and then CommentedMap/CommentedSeq objects, and a second walk over them
+  to collect positions. Here the parser's events (libyaml's when ruamel.yaml.clib is there,
+  see yamlread.py) become plain dicts, lists and scalars, with every node's position, at once.
+- Gains: see benchmarks/load_manifest.py and the figures in its docstring (run
+  `.venv/bin/python benchmarks/load_manifest.py --runs 5`); with anchors, aliases share the
+  anchor's objects as ruamel's do, so a reused group costs one dict lookup, not a copy.
+- Pinned by: tests/manifest/test_yaml_conformance.py (the data equals ruamel's loader's on a
+  corpus of tricky documents and on generated ones, or the reader refuses with a located
+  problem) and tests/manifest/test_manifest_speed.py (libyaml's events == the pure parser's).
+- Delete when: ruamel's own loader plus a position map is within 2x of this walk on the
+  benchmark's manifests (the composer and CommentedMap cost ~10x today), or when keeping the
+  walk equal to ruamel's semantics costs more than it saves.
 
-The events may come from libyaml or from ruamel's pure parser (yamlread.py chooses).
+What it refuses, each as one located problem: tags other than YAML's core ones (yamlscalar.py),
+aliases to no anchor or to a node still open (recursion), a document whose aliases expand past
+MAX_NODES nodes or MAX_DEPTH levels (alias bombs), several documents, `%YAML` other than 1.2,
+duplicate keys (every one, not only the first; a key merged with `<<` and written again is an
+override, not a duplicate), merge keys whose value is not a mapping or a list of mappings.
+Merge keys follow ruamel's round-trip loader (YAML 1.1's merge): keys written in the mapping
+win and come first, then the merged ones; among merged mappings the earlier wins.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
@@ -27,55 +39,26 @@ from ruamel.yaml.events import (
     ScalarEvent,
     SequenceStartEvent,
 )
-from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.reader import ReaderError
 
 from secretsync.errors import Problem
+from secretsync.manifest import yamlscalar as ys
+from secretsync.manifest.yamldoc import Document, Link, Pos, Problems
 from secretsync.names import MAX_PROBLEMS, NodePath, key_path, type_name
 
-log = logging.getLogger(__name__)
-
 MAX_DEPTH = 32
+# Nodes once every alias is expanded. Everything after the reader (schema, rules, records)
+# walks the expanded data: a 1 MiB manifest written out holds ~100,000 nodes.
+MAX_NODES = 1_000_000
 
-Pos = tuple[int, int]
-
-_ALIAS_HINT = "anchors and aliases (&name, *name) are not supported; use top-level 'sets:' to reuse"
-_VALUE_TAG = "tag:yaml.org,2002:value"  # a plain `=`: ruamel reads it as a string when a key
-_UNREADABLE = "this value cannot be read; quote it"
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A YAML document as plain values, with the position of every node."""
-
-    data: object
-    value_pos: dict[NodePath, Pos] = field(default_factory=dict)
-    key_pos: dict[NodePath, Pos] = field(default_factory=dict)
-    # False when libyaml placed the nodes: right for every node a valid manifest can hold,
-    # but not always for the empty values and odd layouts that come with problems.
-    exact: bool = True
-
-    def pos(self, path: NodePath) -> Pos:
-        """Where the value at `path` starts (or its nearest known ancestor)."""
-        while path not in self.value_pos and path:
-            path = path[:-1]
-        return self.value_pos.get(path, (1, 1))
-
-    def key_at(self, path: NodePath) -> Pos:
-        """Where the key of the mapping entry at `path` is (the value's place otherwise)."""
-        return self.key_pos.get(path) or self.pos(path)
+_MERGE_TYPE = "a merge key ('<<') takes a mapping or a list of mappings"
 
 
-class Problems:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[Problem] = []
-
-    def add(self, pos: Pos | None, path: NodePath, message: str) -> None:
-        line, col = pos if pos else (None, None)
-        self.items.append(
-            Problem(file=self.file, line=line, col=col, key_path=key_path(path), message=message)
-        )
+@dataclass(slots=True)
+class _Anchor:
+    value: object
+    path: NodePath  # where it is written
+    size: int  # nodes, aliases inside expanded
+    height: int  # levels of collections, aliases inside expanded
 
 
 @dataclass(slots=True)
@@ -91,6 +74,11 @@ class _Frame:
     seen: dict[str, int] = field(default_factory=dict)  # key as written -> its line
     typed: dict[object, None] = field(default_factory=dict)  # keys that are not strings
     duplicate: Pos | None = None  # of the current key: reported once its value is built
+    anchor: str | None = None
+    start: int = 0  # nodes read when it began
+    height: int = 0  # of its deepest child
+    merging: bool = False  # the current entry is a merge key's
+    merges: list[tuple[NodePath, object]] | None = None  # (path, value) of each `<<` value
 
 
 class Walk:
@@ -106,7 +94,10 @@ class Walk:
         self.documents = 0
         self.fatal: Problem | None = None
         self.key_problems = Problems(file)
-        self.construct: Callable[..., object] | None = None
+        self.anchors: dict[str, _Anchor] = {}
+        self.size = 0
+        self.stopped = False  # by an alias past the budget: reading on would only repeat it
+        self.scalars = ys.Scalars()
 
     def read(
         self, events: Iterator[Event], problems: Problems | None = None
@@ -122,7 +113,12 @@ class Walk:
             return None, [self.fatal]
         if self.root is None:
             return None, [Problem(file=self.file, line=1, col=1, message="the manifest is empty")]
-        doc = Document(data=self.root, value_pos=self.doc.value_pos, key_pos=self.doc.key_pos)
+        doc = Document(
+            data=self.root,
+            value_pos=self.doc.value_pos,
+            key_pos=self.doc.key_pos,
+            links=self.doc.links,
+        )
         return doc, self.key_problems.items
 
     def step(self, event: Event) -> bool:
@@ -130,10 +126,7 @@ class Walk:
         if isinstance(event, ScalarEvent):
             collection = False
         elif isinstance(event, CollectionEndEvent):
-            self.stack.pop()
-            if self.stack:
-                self.value_done(self.stack[-1])
-            return True
+            return self.end()
         elif isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             collection = True
         elif isinstance(event, DocumentStartEvent):
@@ -142,6 +135,7 @@ class Walk:
             return True  # stream start and end, document end
         else:
             collection = False
+        self.size += 1
         mark = event.start_mark
         pos = (mark.line + 1, mark.column + 1)
         parent = self.stack[-1] if self.stack else None
@@ -152,26 +146,75 @@ class Walk:
             path, keep = self.place(parent, pos, collection)
             if isinstance(event, ScalarEvent):
                 value = self.scalar(event, pos, path)
-        if event.anchor is not None or isinstance(event, AliasEvent):
-            self.problems.add(pos, path, _ALIAS_HINT)
-        if getattr(event, "tag", None) is not None:
-            self.problems.add(pos, path, "explicit YAML tags (!tag) are not supported")
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = _Anchor(value, path, 1, 0)
+            elif isinstance(event, AliasEvent):
+                found = self.alias(event, pos, path, parent)
+                value = found.value if found is not None else None
+                if keep and found is not None:
+                    self.doc.links[path] = Link(found.path, self.at("*" + event.anchor, pos), True)
         if collection:
             if len(self.stack) >= MAX_DEPTH:
                 self.problems.add(pos, path, f"nested too deeply (over {MAX_DEPTH} levels)")
                 return False
             is_map = isinstance(event, MappingStartEvent)
+            self.collection_tag(event, is_map, pos, path)
             box: dict[str, object] | list[object] | None = None
-            if keep:
+            if keep or event.anchor is not None:  # an anchor may be used where it is kept
                 value = box = {} if is_map else []
-            self.stack.append(_Frame(path=path, is_map=is_map, box=box))
+            self.stack.append(
+                _Frame(path=path, is_map=is_map, box=box, anchor=event.anchor, start=self.size)
+            )
         if keep:
             self.attach(parent, value)
         if parent is not None and parent.is_map:
             parent.expect_key = not parent.expect_key
             if not collection:
                 self.value_done(parent)
+        return not self.stopped
+
+    def end(self) -> bool:
+        frame = self.stack.pop()
+        height = frame.height + 1
+        if frame.merges:
+            self.merge(frame)
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = _Anchor(
+                frame.box, frame.path, self.size - frame.start + 1, height
+            )
+        if self.stack:
+            parent = self.stack[-1]
+            parent.height = max(parent.height, height)
+            self.value_done(parent)
         return True
+
+    def at(self, what: str, pos: Pos) -> str:
+        return f"{what} at line {pos[0]}, col {pos[1]}"
+
+    def alias(
+        self, event: AliasEvent, pos: Pos, path: NodePath, parent: _Frame | None
+    ) -> _Anchor | None:
+        """The anchor an alias names, counted in the budget; None (and a problem) if refused."""
+        name = event.anchor
+        found = self.anchors.get(name)
+        if any(frame.anchor == name for frame in self.stack):
+            self.problems.add(pos, path, f"alias *{name} is inside its own anchor (a loop)")
+        elif found is None:
+            self.problems.add(pos, path, f"alias *{name} names no anchor (&{name}) above it")
+        elif len(self.stack) + found.height > MAX_DEPTH:
+            message = f"nested too deeply through alias *{name} (over {MAX_DEPTH} levels)"
+            self.problems.add(pos, path, message)
+            self.stopped = True
+        elif self.size + found.size > MAX_NODES:
+            message = f"aliases expand the document past {MAX_NODES:,} nodes (an alias bomb?)"
+            self.problems.add(pos, path, message)
+            self.stopped = True
+        else:
+            self.size += found.size - 1
+            if parent is not None:
+                parent.height = max(parent.height, found.height)
+            return found
+        return None
 
     def document(self, event: DocumentStartEvent) -> bool:
         pos = (event.start_mark.line + 1, event.start_mark.column + 1)
@@ -179,16 +222,29 @@ class Walk:
         if self.documents > 1:
             self.problems.add(pos, (), "only one YAML document is allowed (remove '---')")
             return False
-        if event.tags or event.version not in (None, (1, 2)):
-            message = "YAML directives (%YAML other than 1.2, %TAG) are not supported"
+        if event.version not in (None, (1, 2)):
+            version = ".".join(map(str, event.version or ()))
+            message = f"YAML directive %YAML {version} is not supported (only 1.2)"
             self.problems.add(pos, (), message)
         return True
 
+    def collection_tag(self, event: NodeEvent, is_map: bool, pos: Pos, path: NodePath) -> None:
+        tag = event.tag
+        if tag is None or tag == ys.NON_SPECIFIC or tag == (ys.MAP if is_map else ys.SEQ):
+            return
+        if tag in (ys.MAP, ys.SEQ) or tag in ys.SCALAR_TAGS:
+            message = f"tag {ys.tag_name(tag)} cannot mark a {'mapping' if is_map else 'list'}"
+        else:
+            message = ys.unsupported_tag(tag)
+        self.problems.add(pos, path, message)
+
     def value_done(self, parent: _Frame) -> None:
         # ruamel checks a key for duplicates after building its value, as here.
-        if parent.expect_key and parent.duplicate is not None:
-            self.fail(parent.duplicate, (), "duplicate key")
-            parent.duplicate = None
+        if parent.expect_key:
+            parent.merging = False
+            if parent.duplicate is not None:
+                self.fail(parent.duplicate, (), "duplicate key")
+                parent.duplicate = None
 
     def place(self, parent: _Frame | None, pos: Pos, collection: bool) -> tuple[NodePath, bool]:
         """The path of a value or sequence item; records where it starts if it is kept."""
@@ -211,29 +267,70 @@ class Walk:
         if parent is None:
             self.root = value
         elif isinstance(parent.box, dict):
-            parent.box[str(parent.key)] = value
+            if parent.merging:
+                parent.merges = [*(parent.merges or ()), ((*parent.path, "<<"), value)]
+            else:
+                parent.box[str(parent.key)] = value
         elif parent.box is not None:
             parent.box.append(value)
 
+    def merge(self, frame: _Frame) -> None:
+        """Keys of the merged mappings that the mapping does not write itself, after its own."""
+        box = frame.box
+        assert isinstance(box, dict) and frame.merges
+        for path, value in frame.merges:
+            sources = [(path, value)]
+            if isinstance(value, list):
+                sources = [((*path, index), item) for index, item in enumerate(value)]
+            for source_path, source in sources:
+                if not isinstance(source, dict):
+                    self.problems.add(self.doc.pos(source_path), path, _MERGE_TYPE)
+                    return
+                _, link = self.doc.written(source_path)
+                via = link.via if link else self.at("'<<'", self.doc.value_pos[path])
+                for key, item in source.items():
+                    if key not in box:
+                        box[key] = item
+                        target, _ = self.doc.written((*source_path, key))
+                        self.doc.links[(*frame.path, key)] = Link(target, via, link is not None)
+
     def key(self, parent: _Frame, event: NodeEvent, pos: Pos) -> tuple[NodePath, bool]:
         kept = parent.box is not None
-        if not isinstance(event, ScalarEvent):
+        if isinstance(event, AliasEvent):
+            found = self.alias(event, pos, parent.path, None)
+            key: object = found.value if found is not None else None
+            if not isinstance(key, str):
+                parent.key, parent.keep = "?", False
+                if isinstance(key, (dict, list)):
+                    message = "a key must be a plain name, not a list or mapping"
+                    self.problems.add(pos, parent.path, message)
+                elif found is not None and kept:
+                    message = f"a key must be a string, not {type_name(key)}"
+                    self.key_problems.add(pos, parent.path, message)
+                return (*parent.path, "?"), False
+            name = key
+        elif not isinstance(event, ScalarEvent):
             parent.key, parent.keep = "?", False
-            if not isinstance(event, AliasEvent):
-                message = "a key must be a plain name, not a list or mapping"
-                self.problems.add(pos, parent.path, message)
+            self.problems.add(pos, parent.path, "a key must be a plain name, not a list or mapping")
             return (*parent.path, "?"), False
-        name = event.value
+        else:
+            name = event.value
         parent.key, parent.keep = name, kept
-        if name == "<<" and not event.style:
-            message = "merge keys ('<<') are not supported; use top-level 'sets:'"
-            self.problems.add(pos, parent.path, message)
-        elif name in parent.seen:
+        if isinstance(event, ScalarEvent) and (
+            event.tag == ys.MERGE or (name == "<<" and not event.style and event.tag is None)
+        ):
+            parent.merging = True
+        if name in parent.seen:
             first = parent.seen[name]
             self.problems.add(pos, (*parent.path, name), f"duplicate key (first on line {first})")
         else:
             parent.seen[name] = pos[0]
-        key = self.scalar(event, pos, (*parent.path, name), as_key=True)
+        if parent.merging:
+            return (*parent.path, name), False
+        if isinstance(event, ScalarEvent):
+            key = self.scalar(event, pos, (*parent.path, name), as_key=True)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = _Anchor(key, (*parent.path, name), 1, 0)
         if not isinstance(key, str):
             parent.keep = False
             if key in parent.typed:  # `1` and `0x1`: the same key once built
@@ -254,32 +351,24 @@ class Walk:
         value: str = event.value
         if event.style == ">":
             value = value.replace("\a", "")  # ruamel's marks of where it folded lines
-        if event.style or not event.implicit[0] or value[:1] not in _TYPED_FIRST:
+        tag = event.tag
+        if tag is None and (event.style or not event.implicit[0] or value[:1] not in ys.TYPED_FIRST):
             return value
         if self.problems.items or self.fatal is not None:
             return value  # only the refusals will be shown: skip the work
-        tag = _resolve(value)
-        if tag == _STR_TAG or (as_key and tag == _VALUE_TAG):
-            return value
-        if self.construct is None:
-            self.construct = YAML(typ="rt", pure=True).constructor.construct_object
-        node = ScalarNode(tag, value, event.start_mark, event.end_mark)
         try:
-            built = self.construct(node, deep=True)
-        except (ValueError, OverflowError, TypeError, IndexError) as err:
-            # 2001-02-30, a 5000-digit int, `0x_` (which ruamel itself trips over).
-            log.debug("YAML value construction failed: %s", type(err).__name__)
-            self.fail(pos, path, _UNREADABLE)
+            if tag is not None:
+                return self.scalars.tagged(value, tag)
+            tag = ys.resolve(value)
+            if tag == ys.STR or (as_key and tag == ys.VALUE):
+                return value
+            return self.scalars.build(value, tag)
+        except ys.ScalarError as err:
+            if event.tag is not None:
+                self.problems.add(pos, path, err.message)
+            else:
+                self.fail(pos, path, err.message)
             return value
-        except YAMLError as err:
-            place, _ = yaml_error_place(err, "")
-            self.fail(place or pos, (), yaml_error_message(err))
-            return value
-        # ruamel keeps formatting in subclasses (ScalarFloat, ScalarInt...); plain types only.
-        for plain_type in (bool, str, int, float):
-            if isinstance(built, plain_type):
-                return plain_type(built)
-        return built
 
     def fail(self, pos: Pos, path: NodePath, message: str) -> None:
         if self.fatal is None:
@@ -289,52 +378,4 @@ class Walk:
             )
 
 
-def _resolver_table() -> tuple[frozenset[str] | None, Callable[[str], str]]:
-    resolver = YAML(typ="rt", pure=True).resolver
-    table = resolver.versioned_resolver  # first character -> [(tag, regexp)], for YAML 1.2
-    first = None if None in table else frozenset(table)  # None: some resolver takes any start
-
-    def resolve(value: str) -> str:
-        return str(resolver.resolve(ScalarNode, value, (True, False)))
-
-    return first, resolve
-
-
-class _Everything(frozenset[str]):
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_first, _resolve = _resolver_table()
-# Plain scalars that start with any other character are strings: no resolver to ask.
-_TYPED_FIRST: frozenset[str] = _Everything() if _first is None else _first
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
-def yaml_error_place(err: YAMLError, text: str) -> tuple[Pos | None, NodePath]:
-    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    if mark is not None and getattr(mark, "line", None) is not None:
-        return (mark.line + 1, mark.column + 1), ()
-    if isinstance(err, ReaderError) and isinstance(err.position, int):
-        at = min(err.position, len(text))
-        line = text.count("\n", 0, at) + 1
-        return (line, at - (text.rfind("\n", 0, at) + 1) + 1), ()
-    return None, ()
-
-
-def yaml_error_message(err: YAMLError) -> str:
-    """ruamel's own wording, minus the source excerpt its str() adds (it may quote values)."""
-    if isinstance(err, ReaderError):
-        code = err.character if isinstance(err.character, int) else 0
-        return f"invalid YAML: character #x{code:04x} is not allowed"
-    text = ""
-    if isinstance(err, MarkedYAMLError):
-        text = err.problem or err.context or ""
-        if err.problem and err.context:
-            text += f" ({err.context})"
-    if "duplicate key" in text:
-        return "duplicate key"
-    text = " ".join(text.split())
-    if len(text) > 120:
-        text = text[:117] + "..."
-    return f"invalid YAML: {text}" if text else "invalid YAML"
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Document", "Pos", "Problems", "Walk"]

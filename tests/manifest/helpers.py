@@ -261,7 +261,12 @@ BAD = [
         "version: 1\n---\nversion: 1\n", 2, 1, "", "only one YAML document", id="two-documents"
     ),
     pytest.param(
-        "version: 1\nrepos: !!binary aGk=\n", 2, 8, "repos", "explicit YAML tags", id="explicit-tag"
+        "version: 1\nrepos: !!binary aGk=\n",
+        2,
+        8,
+        "repos",
+        'tag "!!binary" is not',
+        id="explicit-tag",
     ),
     pytest.param(
         "version: 1\n1: x\nrepos: [{repo: a/b, groups: {d: {}}}]\n",
@@ -272,7 +277,9 @@ BAD = [
         id="non-string-key",
     ),
     pytest.param("version: 1\n[a]: x\n", 2, 1, "", "a key must be a plain name", id="complex-key"),
-    pytest.param("version: 1\n<<: {repos: []}\n", 2, 1, "", "merge keys", id="merge-key"),
+    pytest.param(
+        "version: 1\n<<: [1]\n", 2, 6, '["<<"]', "a merge key ('<<') takes", id="merge-key"
+    ),
     pytest.param(
         "version: 1\nrepos: [{repo: a/b, groups: {d: {prune: 2001-02-30}}}]\n",
         2,
@@ -325,6 +332,6 @@ BAD = [
         "expected a boolean (true or false), got a date",
         id="date-for-boolean",
     ),
-    pytest.param("%YAML 1.1\n---\nversion: 1\n", 2, 1, "", "YAML directives", id="yaml-1.1"),
+    pytest.param("%YAML 1.1\n---\nversion: 1\n", 2, 1, "", "%YAML 1.1 is not", id="yaml-1.1"),
     pytest.param("version: 1\n1: a\n0x1: b\n", 3, 1, "", "duplicate key", id="same-number-key"),
 ]

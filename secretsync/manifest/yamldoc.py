@@ -1,0 +1,120 @@
+"""A read YAML document: plain data, where each node is written, and how aliases reach them.
+
+Paths are the ones the user sees (`repos[3].groups.prod.secrets.DB`). A path that goes through
+an alias (`prod: *base`) or a merge key (`<<: *base`) has no place of its own: `links` says
+where its nodes are written instead, so a problem there names the anchor's file:line:col and
+the alias it was reached through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
+
+from secretsync.errors import Problem
+from secretsync.names import NodePath, key_path
+
+Pos = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The nodes under a path are written under `target` (a path as written, no links)."""
+
+    target: NodePath
+    via: str  # "*base at line 12, col 9": said with every problem found through it
+    named: bool  # through an alias (rather than an inline mapping merged with `<<`)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A YAML document as plain values, with the position of every node."""
+
+    data: object
+    value_pos: dict[NodePath, Pos] = field(default_factory=dict)
+    key_pos: dict[NodePath, Pos] = field(default_factory=dict)
+    links: dict[NodePath, Link] = field(default_factory=dict)
+    # False when libyaml placed the nodes: right for every node a valid manifest can hold,
+    # but not always for the empty values and odd layouts that come with problems.
+    exact: bool = True
+
+    def written(self, path: NodePath) -> tuple[NodePath, Link | None]:
+        """Where the node at `path` is written, and the first alias (else merge) on the way."""
+        if not self.links:
+            return path, None
+        first: Link | None = None
+        here: NodePath = ()
+        for part in path:
+            here = (*here, part)
+            link = self.links.get(here)
+            if link is not None:
+                if first is None or (link.named and not first.named):
+                    first = link
+                here = link.target
+        return here, first
+
+    def pos(self, path: NodePath) -> Pos:
+        """Where the value at `path` starts (or its nearest known ancestor)."""
+        path, _ = self.written(path)
+        while path not in self.value_pos and path:
+            path = path[:-1]
+        return self.value_pos.get(path, (1, 1))
+
+    def key_at(self, path: NodePath) -> Pos:
+        """Where the key of the mapping entry at `path` is (the value's place otherwise)."""
+        if path:
+            parent, _ = self.written(path[:-1])
+            found = self.key_pos.get((*parent, path[-1]))
+            if found is None:  # a merged key: written in the mapping merged in
+                found = self.key_pos.get(self.written(path)[0])
+            if found is not None:
+                return found
+        return self.pos(path)
+
+    def via(self, path: NodePath) -> str:
+        """" (through *base at line 12, col 9)" when `path` is reached through an alias."""
+        _, link = self.written(path)
+        return f" (through {link.via})" if link is not None else ""
+
+
+class Problems:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.items: list[Problem] = []
+
+    def add(self, pos: Pos | None, path: NodePath, message: str) -> None:
+        line, col = pos if pos else (None, None)
+        self.items.append(
+            Problem(file=self.file, line=line, col=col, key_path=key_path(path), message=message)
+        )
+
+
+def yaml_error_place(err: YAMLError, text: str) -> tuple[Pos | None, NodePath]:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    if mark is not None and getattr(mark, "line", None) is not None:
+        return (mark.line + 1, mark.column + 1), ()
+    if isinstance(err, ReaderError) and isinstance(err.position, int):
+        at = min(err.position, len(text))
+        line = text.count("\n", 0, at) + 1
+        return (line, at - (text.rfind("\n", 0, at) + 1) + 1), ()
+    return None, ()
+
+
+def yaml_error_message(err: YAMLError) -> str:
+    """ruamel's own wording, minus the source excerpt its str() adds (it may quote values)."""
+    if isinstance(err, ReaderError):
+        code = err.character if isinstance(err.character, int) else 0
+        return f"invalid YAML: character #x{code:04x} is not allowed"
+    text = ""
+    if isinstance(err, MarkedYAMLError):
+        text = err.problem or err.context or ""
+        if err.problem and err.context:
+            text += f" ({err.context})"
+    if "duplicate key" in text:
+        return "duplicate key"
+    text = " ".join(text.split())
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return f"invalid YAML: {text}" if text else "invalid YAML"
