@@ -175,7 +175,11 @@ def main() -> None:
             count("    DIFFERENT data from ruamel", case)
 
     order = ["valid single-document cases", "  with in.json", "  with in.json: same data"]
-    order += ["  ruamel's loader reads", "    same data as ruamel", "    DIFFERENT data from ruamel"]
+    order += [
+        "  ruamel's loader reads",
+        "    same data as ruamel",
+        "    DIFFERENT data from ruamel",
+    ]
     order += sorted(k for k in tally if k.startswith("    we refuse"))
     order += sorted(k for k in tally if k not in order)
     for label in order:

@@ -131,6 +131,7 @@ def _rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> 
 
     def add(path: NodePath, message: str) -> None:
         line, col = doc.pos(path)
+        message += doc.via(path)  # the place is the anchor's; the path says where it is used
         out.append(Problem(file=file, line=line, col=col, key_path=key_path(path), message=message))
 
     data = doc.data if isinstance(doc.data, dict) else {}

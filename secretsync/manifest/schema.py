@@ -101,7 +101,11 @@ def schema_problems(doc: Document, file: str) -> list[Problem]:
     for error in _validator().iter_errors(doc.data):
         for pos, path, message in _explain(error, doc):
             problem = Problem(
-                file=file, line=pos[0], col=pos[1], key_path=key_path(path), message=message
+                file=file,
+                line=pos[0],
+                col=pos[1],
+                key_path=key_path(path),
+                message=message + doc.via(path),
             )
             if problem not in seen:
                 seen.add(problem)

@@ -74,7 +74,7 @@ class Document:
         return self.pos(path)
 
     def via(self, path: NodePath) -> str:
-        """" (through *base at line 12, col 9)" when `path` is reached through an alias."""
+        """ " (through *base at line 12, col 9)" when `path` is reached through an alias."""
         _, link = self.written(path)
         return f" (through {link.via})" if link is not None else ""
 

@@ -47,7 +47,8 @@ MAX_FLOW_BRACKETS = 64
 # parser only. So does an anchor or alias name with characters other than letters, digits,
 # `-` and `_`: YAML 1.2 and ruamel allow them (`&a:b`), libyaml ends the name there.
 _LIBYAML_DIFFERS = re.compile(
-    "[\t\x85\u2028\u2029\ufeff]|(?:^|[\\s,\\[\\]{}])[&*][\\w-]*[^\\w\\s,\\[\\]{}-]", re.ASCII | re.MULTILINE
+    "[\t\x85\u2028\u2029\ufeff]|(?:^|[\\s,\\[\\]{}])[&*][\\w-]*[^\\w\\s,\\[\\]{}-]",
+    re.ASCII | re.MULTILINE,
 )
 
 # None when ruamel.yaml.clib is not installed; a test sets it to None to cover that path.

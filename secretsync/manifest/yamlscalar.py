@@ -69,6 +69,7 @@ _first, resolve = _resolver_table()
 # Plain scalars that start with any other character are strings: no resolver to ask.
 TYPED_FIRST: frozenset[str] = _Everything() if _first is None else _first
 
+
 class Scalars:
     """Builds scalars for one document (ruamel's constructor remembers every node it built)."""
 

@@ -352,7 +352,9 @@ class Walk:
         if event.style == ">":
             value = value.replace("\a", "")  # ruamel's marks of where it folded lines
         tag = event.tag
-        if tag is None and (event.style or not event.implicit[0] or value[:1] not in ys.TYPED_FIRST):
+        if tag is None and (
+            event.style or not event.implicit[0] or value[:1] not in ys.TYPED_FIRST
+        ):
             return value
         if self.problems.items or self.fatal is not None:
             return value  # only the refusals will be shown: skip the work
