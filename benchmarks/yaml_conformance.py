@@ -29,7 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ruamel.yaml import YAML  # noqa: E402
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarbool import ScalarBoolean  # noqa: E402
 
 from secretsync.manifest.yamlread import read_yaml  # noqa: E402
 
@@ -44,6 +45,8 @@ def plain(value: object) -> object:
         return [plain(v) for v in value]
     if isinstance(value, (set, frozenset)):
         return sorted(map(str, value))
+    if isinstance(value, ScalarBoolean):  # an anchored boolean: an int subclass
+        return bool(value)
     for kind in (bool, int, float, str):  # bool first: it is an int
         if isinstance(value, kind):
             return kind(value)
