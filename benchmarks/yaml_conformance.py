@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import datetime
 import json
 import sys
 import warnings
@@ -30,9 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ruamel.yaml import YAML
-from ruamel.yaml.scalarbool import ScalarBoolean  # noqa: E402
+from ruamel.yaml.scalarbool import ScalarBoolean
 
-from secretsync.manifest.yamlread import read_yaml  # noqa: E402
+from secretsync.manifest.yamlread import read_yaml
 
 _NO_DATA = object()
 
@@ -68,7 +67,7 @@ def same(a: object, b: object) -> bool:
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
         assert isinstance(b, list)
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and a != a:
         return b != b
     return a == b
@@ -87,7 +86,7 @@ def expected_json(case: Path) -> object:
 def ruamel_data(text: str) -> object:
     try:
         docs = list(YAML(typ="rt").load_all(text))
-    except Exception:  # noqa: BLE001  # ruamel raises all sorts; we only ask if it reads
+    except Exception:  # ruamel raises all sorts; we only ask if it reads
         return _NO_DATA
     return plain(docs[0]) if len(docs) == 1 else _NO_DATA
 
@@ -150,7 +149,7 @@ def main() -> None:
         single = events.count("+DOC") == 1
         try:
             data, refused = ours(text)
-        except Exception as err:  # noqa: BLE001  # exactly what this script looks for
+        except Exception as err:  # exactly what this script looks for
             count(f"INTERNAL ERROR {type(err).__name__}", case)
             continue
         if invalid:

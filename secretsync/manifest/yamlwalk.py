@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
+    CollectionStartEvent,
     DocumentStartEvent,
     Event,
     MappingStartEvent,
@@ -157,6 +158,7 @@ class Walk:
             if len(self.stack) >= MAX_DEPTH:
                 self.problems.add(pos, path, f"nested too deeply (over {MAX_DEPTH} levels)")
                 return False
+            assert isinstance(event, CollectionStartEvent)
             is_map = isinstance(event, MappingStartEvent)
             self.collection_tag(event, is_map, pos, path)
             box: dict[str, object] | list[object] | None = None
@@ -228,7 +230,9 @@ class Walk:
             self.problems.add(pos, (), message)
         return True
 
-    def collection_tag(self, event: NodeEvent, is_map: bool, pos: Pos, path: NodePath) -> None:
+    def collection_tag(
+        self, event: CollectionStartEvent, is_map: bool, pos: Pos, path: NodePath
+    ) -> None:
         tag = event.tag
         if tag is None or tag == ys.NON_SPECIFIC or tag == (ys.MAP if is_map else ys.SEQ):
             return
@@ -292,7 +296,8 @@ class Walk:
                     if key not in box:
                         box[key] = item
                         target, _ = self.doc.written((*source_path, key))
-                        self.doc.links[(*frame.path, key)] = Link(target, via, link is not None)
+                        merged: NodePath = (*frame.path, key)
+                        self.doc.links[merged] = Link(target, via, link is not None)
 
     def key(self, parent: _Frame, event: NodeEvent, pos: Pos) -> tuple[NodePath, bool]:
         kept = parent.box is not None

@@ -106,7 +106,7 @@ def same(a: object, b: object) -> bool:
         return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
         assert isinstance(b, list)
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and a != a:
         return b != b
     return a == b
@@ -117,7 +117,7 @@ def ruamel_reads(text: str) -> object:
         warnings.simplefilter("ignore")  # reused anchors
         try:
             docs = list(YAML(typ="rt").load_all(text))
-        except Exception:  # noqa: BLE001  # ruamel raises all sorts; we only ask if it reads
+        except Exception:  # ruamel raises all sorts; we only ask if it reads
             return REFUSED
     return plain(docs[0]) if len(docs) == 1 else REFUSED
 
