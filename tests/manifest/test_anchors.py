@@ -282,3 +282,8 @@ def test_the_schema_validates_an_anchored_manifest_once_merged():
 def test_the_anchors_example_loads():
     manifest = load_manifest(REPO_ROOT / "examples" / "anchors.yaml")
     assert len(manifest.repos) >= 2
+
+
+def test_the_readme_states_the_budget_the_reader_applies():
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"budget of {yamlwalk.MAX_NODES:,} nodes and {yamlwalk.MAX_DEPTH} levels" in readme
