@@ -57,7 +57,17 @@ class UnsupportedSchema(Exception):
 def compile_check(schema: dict[str, Any], regex: Callable[[str], re.Pattern[str]]) -> Check:
     """A check of `schema`; `regex` compiles its patterns. UnsupportedSchema if it uses a
     keyword not known here."""
-    return _Compiler(schema, regex).compile(schema)
+    compiler = _Compiler(schema, regex)
+    check = compiler.compile(schema)
+
+    def run(instance: object) -> bool:
+        try:
+            return check(instance)
+        finally:
+            for valid in compiler.valid:
+                valid.clear()
+
+    return run
 
 
 class _Compiler:
@@ -65,6 +75,9 @@ class _Compiler:
         self.regex = regex
         self.defs: dict[str, Any] = root.get("$defs", {})
         self.done: dict[str, Check] = {}
+        # Per mapping check, the ids of the mappings it found valid during one run: an alias
+        # makes many paths share one mapping (a group reused 2,000 times is checked once).
+        self.valid: list[set[int]] = []
 
     def compile(self, schema: Any) -> Check:
         if not isinstance(schema, dict):
@@ -140,9 +153,11 @@ class _Compiler:
         extra_schema = schema.get("additionalProperties", True)
         extra = None if extra_schema in (True, False) else self.compile(extra_schema)
         closed = extra_schema is False
+        valid: set[int] = set()
+        self.valid.append(valid)
 
         def check(x: object) -> bool:
-            if not isinstance(x, dict):
+            if not isinstance(x, dict) or id(x) in valid:
                 return True
             for name, value in x.items():
                 test = known.get(name, extra)
@@ -151,6 +166,7 @@ class _Compiler:
                         return False
                 elif not test(value):
                     return False
+            valid.add(id(x))
             return True
 
         return check

@@ -40,19 +40,26 @@ class Document:
     # but not always for the empty values and odd layouts that come with problems.
     exact: bool = True
 
+    # written() of every path asked so far: the records ask for each secret's place twice.
+    _written: dict[NodePath, tuple[NodePath, Link | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
     def written(self, path: NodePath) -> tuple[NodePath, Link | None]:
         """Where the node at `path` is written, and the first alias (else merge) on the way."""
-        if not self.links:
+        if not self.links or not path:
             return path, None
-        first: Link | None = None
-        here: NodePath = ()
-        for part in path:
-            here = (*here, part)
-            link = self.links.get(here)
-            if link is not None:
-                if first is None or (link.named and not first.named):
-                    first = link
-                here = link.target
+        known = self._written.get(path)
+        if known is not None:
+            return known
+        here, first = self.written(path[:-1])
+        here = (*here, path[-1])
+        link = self.links.get(here)
+        if link is not None:
+            if first is None or (link.named and not first.named):
+                first = link
+            here = link.target
+        self._written[path] = (here, first)
         return here, first
 
     def pos(self, path: NodePath) -> Pos:
