@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load_manifest import anchored_manifest, big_manifest  # noqa: E402
-from ruamel.yaml import YAML  # noqa: E402
+from load_manifest import anchored_manifest, big_manifest
+from ruamel.yaml import YAML
 
-from secretsync.manifest import yamlread  # noqa: E402
+from secretsync.manifest import yamlread
 
 Positions = dict[tuple[object, ...], tuple[int, int]]
 
