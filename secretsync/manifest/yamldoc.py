@@ -85,6 +85,35 @@ class Document:
         _, link = self.written(path)
         return f" (through {link.via})" if link is not None else ""
 
+    def link(self, path: NodePath, link: Link) -> None:
+        self.links[path] = link
+        self._written.clear()  # while reading: a place asked for before may now be linked
+
+    def merge(
+        self, box: dict[str, object], path: NodePath, merge_path: NodePath, value: object
+    ) -> NodePath | None:
+        """Merge `value` (the `<<` value at `merge_path`) into the mapping `box` at `path`:
+        the keys it does not write itself, after its own, the earlier mapping winning, as
+        ruamel's loader does. The path of a value that is not a mapping, if one is."""
+        sources = [(merge_path, value)]
+        if isinstance(value, list):
+            sources = [((*merge_path, index), item) for index, item in enumerate(value)]
+        for source_path, source in sources:
+            if not isinstance(source, dict):
+                return source_path
+            _, link = self.written(source_path)
+            via = link.via if link else f"'<<' {at(self.value_pos[merge_path])}"
+            for key, item in source.items():
+                if key not in box:
+                    box[key] = item
+                    target, _ = self.written((*source_path, key))
+                    self.link((*path, key), Link(target, via, link is not None))
+        return None
+
+
+def at(pos: Pos) -> str:
+    return f"at line {pos[0]}, col {pos[1]}"
+
 
 class Problems:
     def __init__(self, file: str) -> None:

@@ -49,6 +49,15 @@ def unsupported_tag(tag: str) -> str:
     return f"tag {tag_name(tag)} is not supported (only the core tags {CORE_NAMES})"
 
 
+def collection_tag_problem(tag: str | None, is_map: bool) -> str | None:
+    """Why a mapping or list cannot carry `tag`, or None if it can."""
+    if tag is None or tag == NON_SPECIFIC or tag == (MAP if is_map else SEQ):
+        return None
+    if tag in (MAP, SEQ) or tag in SCALAR_TAGS:
+        return f"tag {tag_name(tag)} cannot mark a {'mapping' if is_map else 'list'}"
+    return unsupported_tag(tag)
+
+
 def _resolver_table() -> tuple[frozenset[str] | None, Callable[[str], str]]:
     resolver = YAML(typ="rt", pure=True).resolver
     table = resolver.versioned_resolver  # first character -> [(tag, regexp)], for YAML 1.2

@@ -5,15 +5,17 @@ FENCED FAST PATH.
   build a node graph and then CommentedMap/CommentedSeq objects, and a second walk over them
   to collect positions. Here the parser's events (libyaml's when ruamel.yaml.clib is there,
   see yamlread.py) become plain dicts, lists and scalars, with every node's position, at once.
-- Gains: see benchmarks/load_manifest.py and the figures in its docstring (run
-  `.venv/bin/python benchmarks/load_manifest.py --runs 5`); with anchors, aliases share the
-  anchor's objects as ruamel's do, so a reused group costs one dict lookup, not a copy.
+- Gains: the reader alone, `.venv/bin/python benchmarks/yaml_reader.py` (2 shared cores, one
+  run, median of 3): the 1 MiB manifest in 1.2 s on libyaml's events, 15.6 s on the pure
+  parser, 31.7 s with ruamel's loader plus a position walk (~25x); issue 13's anchored
+  manifest (1,000 repos reusing one group) in 0.13 s, 1.6 s and 2.8 s (~22x). Aliases share
+  the anchor's objects as ruamel's do, so a reused group costs a dict lookup, not a copy.
 - Pinned by: tests/manifest/test_yaml_conformance.py (the data equals ruamel's loader's on a
   corpus of tricky documents and on generated ones, or the reader refuses with a located
-  problem) and tests/manifest/test_manifest_speed.py (libyaml's events == the pure parser's).
-- Delete when: ruamel's own loader plus a position map is within 2x of this walk on the
-  benchmark's manifests (the composer and CommentedMap cost ~10x today), or when keeping the
-  walk equal to ruamel's semantics costs more than it saves.
+  problem) and tests/manifest/test_manifest_speed.py (libyaml's events == the pure parser's);
+  benchmarks/yaml_conformance.py SUITE_DIR measures the same against yaml-test-suite.
+- Delete when: ruamel's own loader plus a position map comes within 2x of this walk on those
+  two manifests, or keeping the walk equal to ruamel's semantics costs more than it saves.
 
 What it refuses, each as one located problem: tags other than YAML's core ones (yamlscalar.py),
 aliases to no anchor or to a node still open (recursion), a document whose aliases expand past
@@ -43,7 +45,7 @@ from ruamel.yaml.events import (
 
 from secretsync.errors import Problem
 from secretsync.manifest import yamlscalar as ys
-from secretsync.manifest.yamldoc import Document, Link, Pos, Problems
+from secretsync.manifest.yamldoc import Document, Link, Pos, Problems, at
 from secretsync.names import MAX_PROBLEMS, NodePath, key_path, type_name
 
 MAX_DEPTH = 32
@@ -153,14 +155,16 @@ class Walk:
                 found = self.alias(event, pos, path, parent)
                 value = found.value if found is not None else None
                 if keep and found is not None:
-                    self.doc.links[path] = Link(found.path, self.at("*" + event.anchor, pos), True)
+                    self.doc.link(path, Link(found.path, f"*{event.anchor} {at(pos)}", True))
         if collection:
             if len(self.stack) >= MAX_DEPTH:
                 self.problems.add(pos, path, f"nested too deeply (over {MAX_DEPTH} levels)")
                 return False
             assert isinstance(event, CollectionStartEvent)
             is_map = isinstance(event, MappingStartEvent)
-            self.collection_tag(event, is_map, pos, path)
+            refused = ys.collection_tag_problem(event.tag, is_map)
+            if refused is not None:
+                self.problems.add(pos, path, refused)
             box: dict[str, object] | list[object] | None = None
             if keep or event.anchor is not None:  # an anchor may be used where it is kept
                 value = box = {} if is_map else []
@@ -189,9 +193,6 @@ class Walk:
             parent.height = max(parent.height, height)
             self.value_done(parent)
         return True
-
-    def at(self, what: str, pos: Pos) -> str:
-        return f"{what} at line {pos[0]}, col {pos[1]}"
 
     def alias(
         self, event: AliasEvent, pos: Pos, path: NodePath, parent: _Frame | None
@@ -230,18 +231,6 @@ class Walk:
             self.problems.add(pos, (), message)
         return True
 
-    def collection_tag(
-        self, event: CollectionStartEvent, is_map: bool, pos: Pos, path: NodePath
-    ) -> None:
-        tag = event.tag
-        if tag is None or tag == ys.NON_SPECIFIC or tag == (ys.MAP if is_map else ys.SEQ):
-            return
-        if tag in (ys.MAP, ys.SEQ) or tag in ys.SCALAR_TAGS:
-            message = f"tag {ys.tag_name(tag)} cannot mark a {'mapping' if is_map else 'list'}"
-        else:
-            message = ys.unsupported_tag(tag)
-        self.problems.add(pos, path, message)
-
     def value_done(self, parent: _Frame) -> None:
         # ruamel checks a key for duplicates after building its value, as here.
         if parent.expect_key:
@@ -279,25 +268,12 @@ class Walk:
             parent.box.append(value)
 
     def merge(self, frame: _Frame) -> None:
-        """Keys of the merged mappings that the mapping does not write itself, after its own."""
-        box = frame.box
-        assert isinstance(box, dict) and frame.merges
+        assert isinstance(frame.box, dict) and frame.merges
         for path, value in frame.merges:
-            sources = [(path, value)]
-            if isinstance(value, list):
-                sources = [((*path, index), item) for index, item in enumerate(value)]
-            for source_path, source in sources:
-                if not isinstance(source, dict):
-                    self.problems.add(self.doc.pos(source_path), path, _MERGE_TYPE)
-                    return
-                _, link = self.doc.written(source_path)
-                via = link.via if link else self.at("'<<'", self.doc.value_pos[path])
-                for key, item in source.items():
-                    if key not in box:
-                        box[key] = item
-                        target, _ = self.doc.written((*source_path, key))
-                        merged: NodePath = (*frame.path, key)
-                        self.doc.links[merged] = Link(target, via, link is not None)
+            refused = self.doc.merge(frame.box, frame.path, path, value)
+            if refused is not None:
+                self.problems.add(self.doc.pos(refused), path, _MERGE_TYPE)
+                return
 
     def key(self, parent: _Frame, event: NodeEvent, pos: Pos) -> tuple[NodePath, bool]:
         kept = parent.box is not None
