@@ -46,7 +46,7 @@ from ruamel.yaml.events import (
 from secretsync.errors import Problem
 from secretsync.manifest import yamlscalar as ys
 from secretsync.manifest.yamldoc import Document, Link, Pos, Problems, at
-from secretsync.names import MAX_PROBLEMS, NodePath, key_path, type_name
+from secretsync.names import MAX_PROBLEMS, NodePath, key_path, one_line, type_name
 
 MAX_DEPTH = 32
 # Nodes once every alias is expanded. Everything after the reader (schema, rules, records)
@@ -155,7 +155,8 @@ class Walk:
                 found = self.alias(event, pos, path, parent)
                 value = found.value if found is not None else None
                 if keep and found is not None:
-                    self.doc.link(path, Link(found.path, f"*{event.anchor} {at(pos)}", True))
+                    via = f"*{_shown(event.anchor)} {at(pos)}"
+                    self.doc.link(path, Link(found.path, via, True))
         if collection:
             if len(self.stack) >= MAX_DEPTH:
                 self.problems.add(pos, path, f"nested too deeply (over {MAX_DEPTH} levels)")
@@ -198,9 +199,9 @@ class Walk:
         self, event: AliasEvent, pos: Pos, path: NodePath, parent: _Frame | None
     ) -> _Anchor | None:
         """The anchor an alias names, counted in the budget; None (and a problem) if refused."""
-        name = event.anchor
-        found = self.anchors.get(name)
-        if any(frame.anchor == name for frame in self.stack):
+        found = self.anchors.get(event.anchor)
+        name = _shown(event.anchor)
+        if any(frame.anchor == event.anchor for frame in self.stack):
             self.problems.add(pos, path, f"alias *{name} is inside its own anchor (a loop)")
         elif found is None:
             self.problems.add(pos, path, f"alias *{name} names no anchor (&{name}) above it")
@@ -359,6 +360,12 @@ class Walk:
             self.fatal = Problem(
                 file=self.file, line=line, col=col, key_path=key_path(path), message=message
             )
+
+
+def _shown(name: str) -> str:
+    """An anchor's name for a one-line message (YAML allows almost any character in it)."""
+    name = one_line(name)
+    return name if len(name) <= 40 else name[:37] + "..."
 
 
 __all__ = ["MAX_DEPTH", "MAX_NODES", "Document", "Pos", "Problems", "Walk"]

@@ -287,3 +287,10 @@ def test_the_anchors_example_loads():
 def test_the_readme_states_the_budget_the_reader_applies():
     readme = (REPO_ROOT / "README.md").read_text()
     assert f"budget of {yamlwalk.MAX_NODES:,} nodes and {yamlwalk.MAX_DEPTH} levels" in readme
+
+
+def test_an_anchor_name_is_shown_short_and_on_one_line():
+    found = problems("version: 1\na: *" + "n" * 300 + "\n")
+    assert found == [
+        f"secretsync.yaml:2:4: a: alias *{'n' * 37}... names no anchor (&{'n' * 37}...) above it"
+    ]
