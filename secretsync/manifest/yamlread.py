@@ -97,6 +97,7 @@ def _c_events(text: str) -> Iterator[Event]:
 
 def _pure_events(text: str, problems: Problems) -> Iterator[Event]:
     stream = iter(YAML(typ="rt", pure=True).parse(text))
+    last: Pos = (1, 1)
     while True:
         try:
             event = next(stream)
@@ -112,6 +113,12 @@ def _pure_events(text: str, problems: Problems) -> Iterator[Event]:
             message = f"YAML directive %YAML {version} is not supported (only 1.2)"
             problems.add((line, 1), (), message)
             return
+        except Exception as err:  # only ruamel's parser runs in next()
+            # e.g. NotImplementedError("overlap in comment") on comments after a block scalar.
+            log.debug("ruamel's parser failed: %s", type(err).__name__)
+            problems.add(last, (), "invalid YAML: the parser cannot read past here")
+            return
+        last = (event.end_mark.line + 1, event.end_mark.column + 1)
         yield event
 
 

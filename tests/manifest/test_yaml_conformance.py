@@ -216,3 +216,14 @@ def test_generated_anchored_documents_read_as_ruamel_reads_them(monkeypatch, tex
 @given(st.lists(st.sampled_from([*YAML_BITS, "&b ", "*b", "!!str ", "!!int ", "? "]), max_size=30))
 def test_generated_fragments_read_as_ruamel_reads_them_or_are_refused(monkeypatch, bits):
     check("".join(bits).replace("\udcff", "?"), monkeypatch)
+
+
+def test_ruamels_parser_failing_inside_is_a_located_refusal_not_a_crash():
+    # Valid YAML (yaml-test-suite P94K) on which ruamel's pure parser raises
+    # NotImplementedError("overlap in comment"); libyaml reads it.
+    text = "key:    # Comment\n        # lines\n  value\n\n\n"
+    doc, problems = read_yaml(text, "m.yaml", fast=False)
+    assert doc is None
+    assert [str(p) for p in problems] == [
+        "m.yaml:1:4: invalid YAML: the parser cannot read past here"
+    ]
