@@ -294,3 +294,19 @@ def test_an_anchor_name_is_shown_short_and_on_one_line():
     assert found == [
         f"secretsync.yaml:2:4: a: alias *{'n' * 37}... names no anchor (&{'n' * 37}...) above it"
     ]
+
+
+@pytest.mark.skipif(yamlread._c_parser is None, reason="ruamel.yaml.clib is not installed")
+def test_libyaml_and_the_pure_parser_place_anchored_nodes_alike(monkeypatch):
+    text = textwrap.dedent(ANCHORED)
+    fast, _ = read_yaml(text, M)
+    monkeypatch.setattr(yamlread, "_c_parser", None)
+    pure, _ = read_yaml(text, M)
+    assert fast is not None and pure is not None and fast.exact is False
+    assert (fast.data, fast.value_pos, fast.key_pos, fast.links) == (
+        pure.data,
+        pure.value_pos,
+        pure.key_pos,
+        pure.links,
+    )
+    assert pure.links  # the alias and the merged keys
