@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from secretsync.errors import ManifestError, Problem
 from secretsync.manifest import yamlread, yamlwalk
 from secretsync.manifest.loader import load_manifest
-from secretsync.manifest.schema import manifest_schema
+from secretsync.manifest.schema import manifest_schema, quick_valid, schema_problems
 from secretsync.manifest.yamlread import read_yaml
 from secretsync.models import Manifest
 
@@ -310,3 +310,18 @@ def test_libyaml_and_the_pure_parser_place_anchored_nodes_alike(monkeypatch):
         pure.links,
     )
     assert pure.links  # the alias and the merged keys
+
+
+def test_a_shared_mapping_valid_in_one_place_is_still_checked_in_another():
+    # The compiled check remembers valid mappings per place in the schema, never across.
+    group = {"secrets": {}}
+    data = {"version": 1, "repos": [{"repo": "a/b", "groups": {"d": group}}], "api": group}
+    assert quick_valid({**data, "api": {}}) is True
+    assert quick_valid(data) is False
+    doc, found = read_yaml(
+        "version: 1\nrepos: [{repo: a/b, groups: {d: &g {secrets: {}}}}]\napi: *g\n", M
+    )
+    assert doc is not None and found == []
+    assert [str(p) for p in schema_problems(doc, M)] == [
+        "secretsync.yaml:2:37: api.secrets: unknown field 'secrets' (through *g at line 3, col 6)"
+    ]
