@@ -230,6 +230,8 @@ class _Builder:
         self.data: dict[str, object] = doc.data
         self.path = path
         self.file = str(path)
+        # (id of a `secrets` mapping, key) -> its source and key place; the data outlives this.
+        self.built: dict[tuple[int, str], tuple[SourceSpec, Location]] = {}
 
     def at(self, path: NodePath, *, key: bool = False) -> Location:
         line, col = self.doc.key_at(path) if key else self.doc.pos(path)
@@ -308,18 +310,20 @@ class _Builder:
         for key, source in secrets.items() if isinstance(secrets, dict) else ():
             assert isinstance(source, dict)
             path = (*owner, "secrets", key)
-            kind = next(k for k in _SOURCE_KINDS if k in source)
-            dotenv_key = source.get("key", key) if kind == "dotenv" else None
-            spec = SourceSpec(
-                kind=kind,
-                ref=source[kind],
-                key=dotenv_key,
-                allow_empty=bool(source.get("allow_empty", False)),
-                location=self.at(path),
-            )
-            yield SecretSpec(
-                key=key, source=spec, location=self.at(path, key=True), key_path=key_path(path)
-            )
+            # A mapping reused through an alias is written once: its sources and places too.
+            built = self.built.get((id(secrets), key))
+            if built is None:
+                kind = next(k for k in _SOURCE_KINDS if k in source)
+                spec = SourceSpec(
+                    kind=kind,
+                    ref=source[kind],
+                    key=source.get("key", key) if kind == "dotenv" else None,
+                    allow_empty=bool(source.get("allow_empty", False)),
+                    location=self.at(path),
+                )
+                built = self.built[(id(secrets), key)] = (spec, self.at(path, key=True))
+            spec, where = built
+            yield SecretSpec(key=key, source=spec, location=where, key_path=key_path(path))
 
 
 def _strs(value: object) -> list[str]:
