@@ -50,7 +50,8 @@ from secretsync.names import MAX_PROBLEMS, NodePath, key_path, one_line, type_na
 
 MAX_DEPTH = 32
 # Nodes once every alias is expanded. Everything after the reader (schema, rules, records)
-# walks the expanded data: a 1 MiB manifest written out holds ~100,000 nodes.
+# walks the expanded data: a 1 MiB manifest written out holds ~100,000 nodes; 10,000 repos
+# reusing one anchored pair of groups (630 KB) expand to 930,005 and load in 2.5 s of CPU.
 MAX_NODES = 1_000_000
 
 _MERGE_TYPE = "a merge key ('<<') takes a mapping or a list of mappings"
