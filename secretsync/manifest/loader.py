@@ -311,7 +311,7 @@ class _Builder:
             assert isinstance(source, dict)
             path = (*owner, "secrets", key)
             # A mapping reused through an alias is written once: its sources and places too.
-            built = self.built.get((id(secrets), key))
+            built = self.built.get((id(secrets), key)) if self.doc.links else None
             if built is None:
                 kind = next(k for k in _SOURCE_KINDS if k in source)
                 spec = SourceSpec(

@@ -64,13 +64,16 @@ class Document:
 
     def pos(self, path: NodePath) -> Pos:
         """Where the value at `path` starts (or its nearest known ancestor)."""
-        path, _ = self.written(path)
+        if self.links:
+            path, _ = self.written(path)
         while path not in self.value_pos and path:
             path = path[:-1]
         return self.value_pos.get(path, (1, 1))
 
     def key_at(self, path: NodePath) -> Pos:
         """Where the key of the mapping entry at `path` is (the value's place otherwise)."""
+        if not self.links:
+            return self.key_pos.get(path) or self.pos(path)
         if path:
             parent, _ = self.written(path[:-1])
             found = self.key_pos.get((*parent, path[-1]))
