@@ -13,6 +13,19 @@ from pathlib import Path
 MAX_BYTES = 1 << 20  # 1 MiB: manifests, .env files and `file:` values alike
 
 
+def repository_root(folder: Path) -> Path:
+    """The git work tree `folder` is in (the nearest folder holding `.git`), else `folder`.
+
+    A pull request can change anything inside it, and a reviewer sees every change there:
+    the manifest may name files anywhere in it, never outside; and only there may a file's
+    own content (a whole .env file's key names) reach a plan.
+    """
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
 class UnreadableError(Exception):
     """Internal: `reason` is a short phrase such as "does not exist". Never escapes the core."""
 

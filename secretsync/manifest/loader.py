@@ -28,8 +28,10 @@ from secretsync.models import (
     SourceSpec,
 )
 from secretsync.names import NodePath, capped, has_control, key_path, quote
-from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
+from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file, repository_root
 from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV, check_url
+
+__all__ = ["inside", "load_manifest", "repository_root"]
 
 _SET_RE = re.compile(names.SET)
 _SOURCE_KINDS: tuple[Literal["env", "file", "dotenv"], ...] = ("env", "file", "dotenv")
@@ -61,18 +63,6 @@ def manifest_from_bytes(
     if problems or doc is None:
         raise ManifestError(capped(_in_order(problems), file))
     return _Builder(doc, path).manifest(folder, extra_roots)
-
-
-def repository_root(folder: Path) -> Path:
-    """The git work tree `folder` is in (the nearest folder holding `.git`), else `folder`.
-
-    A pull request can change anything inside it, and a reviewer sees every change there:
-    the manifest may name files anywhere in it, never outside.
-    """
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return folder
 
 
 def inside(path: Path, folder: Path) -> bool:

@@ -4,7 +4,9 @@ python-dotenv's `dotenv_values` would expand `${VAR}` from the process environme
 the reviewer of the manifest cannot see. `parse_stream` gives raw bindings with lines, so
 `A=${HOME}` stays the six characters `${HOME}`. A repeated key is a problem: the later line
 would win, as in a shell, while a reviewer reads the first. Problems never quote the file: a
-line without `=` is quite likely a pasted value.
+line without `=` is quite likely a pasted value. A file outside the repository (the pipeline's,
+read per named key) is parsed with `name_keys=False`: its problems do not name its keys
+either, since any text in it may be a value.
 
 The fast path (`_parse_simple`), fenced:
 - Replaces python-dotenv's `parse_stream` for files made only of simple lines (`KEY=value`,
@@ -68,7 +70,23 @@ class EnvFile:
     problems: tuple[tuple[int, str], ...] = ()  # (line, message): the file is unusable
 
 
-def parse_env(data: bytes) -> EnvFile:
+def parse_env(data: bytes, *, name_keys: bool = True) -> EnvFile:
+    env = _parse_env(data)
+    if name_keys or not env.problems:
+        return env
+    # Every problem but a repeated key's is said without the file's text; that one is
+    # said again without the key's name.
+    problems = tuple(
+        (line, _REPEATED_UNNAMED if message.startswith("key ") else message)
+        for line, message in env.problems
+    )
+    return EnvFile(problems=problems)
+
+
+_REPEATED_UNNAMED = "the key on this line is repeated; list each key once"
+
+
+def _parse_env(data: bytes) -> EnvFile:
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")

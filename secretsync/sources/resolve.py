@@ -2,6 +2,9 @@
 
 Every file is read at most once per call, whatever number of entries name it. Files must
 resolve (symlinks included) inside one of `Manifest.file_roots`, be regular and at most 1 MiB.
+A whole .env file (`dotenv:` on a group or set) lists its keys into the plan, so it must be
+inside the repository (`safefile.repository_root`), which the reviewer sees; a file outside it
+(a `--file-root` folder of the pipeline) is read per named key only, and no problem quotes it.
 Every named source must exist; emptiness is judged on the value that wins a key, so an empty
 .env entry overridden by an explicit secret is not an error. Problems name the manifest entry
 and never contain a value.
@@ -30,7 +33,7 @@ from secretsync.models import (
     SecretSpec,
 )
 from secretsync.names import HELP, KEY, capped, shown_path
-from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file
+from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file, repository_root
 from secretsync.sources.dotenvfile import EnvFile, parse_env
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,8 @@ class _Resolver:
         self.real: dict[str, str] = {}  # ref as written -> real path
         self.folders: dict[str, str] = {}  # folder -> real path
         self.root = str(manifest.root)
+        repository = str(repository_root(manifest.root))
+        self.repository = (repository, repository.rstrip(os.sep) + os.sep)
         self.roots = [(str(r), str(r).rstrip(os.sep) + os.sep) for r in manifest.file_roots]
         # base problem -> the secrets it affects ("secret X in acme/app, group default")
         self.problems: dict[Problem, list[str]] = {}
@@ -221,6 +226,17 @@ class _Resolver:
         return _Candidate(data, spec.source.label, spec.source.allow_empty, spec, use)
 
     def whole_dotenv(self, spec: DotenvSpec, use: str) -> EnvFile | None:
+        if self.read(spec, spec.ref, "dotenv file", use) is None:
+            return None
+        if not self.in_repository(self.locate(spec.ref)):
+            # Its key names would be shown in the plan: the content of a file nobody reviewed.
+            message = (
+                f"dotenv file {shown_path(spec.ref)} is outside the repository, so it cannot be "
+                "read whole (its keys would be shown); name each key instead: "
+                "secrets: {KEY: {dotenv: FILE, key: NAME}}"
+            )
+            self.add(self.entry(spec), message, use)
+            return None
         env = self.read_env(spec, spec.ref, use)
         if env is not None and env.bad_key_lines:
             shown = self.display(spec.ref)
@@ -241,7 +257,7 @@ class _Resolver:
         real = self.locate(ref)
         env = self.envs.get(real)
         if env is None:
-            env = self.envs[real] = parse_env(data)
+            env = self.envs[real] = parse_env(data, name_keys=self.in_repository(real))
             # Reported once, pointing at the first entry that uses the file.
             for line, message in env.problems:
                 at = Problem(file=self.display(ref), line=line, key_path=spec.key_path, message="")
@@ -263,6 +279,10 @@ class _Resolver:
             self.add(self.entry(spec), f"{kind} {shown_path(ref)} {got}", use)
             return None
         return got
+
+    def in_repository(self, real: str) -> bool:
+        folder, inside = self.repository
+        return real == folder or real.startswith(inside)
 
     def locate(self, ref: str) -> str:
         real = self.real.get(ref)
