@@ -149,6 +149,9 @@ class Manifest:
     api_url: str | None
     token_env: str
     repos: tuple[RepoSpec, ...]
+    # Where api.token_env is written (None: not written), for the message refusing it; a
+    # position, not part of what the manifest says.
+    token_env_at: Location | None = field(default=None, compare=False)
 
 
 # ---------------------------------------------------------------------------- desired state

@@ -25,7 +25,12 @@ from secretsync.plan.planner import GroupPlan, join_plan, plan_group, unmatched_
 from secretsync.plan.reading import Early, Listing, Read, read_remote, refuse_repeats
 from secretsync.settings import JobSettings
 from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
-from secretsync.sourcecraft.endpoint import choose_api_url, read_token
+from secretsync.sourcecraft.endpoint import (
+    DEFAULT_TOKEN_ENV,
+    choose_api_url,
+    choose_token_env,
+    read_token,
+)
 from secretsync.sources.resolve import iter_sources
 from secretsync.tasks import overlap
 
@@ -42,6 +47,7 @@ class Job:
     token: Secret
     environ: Mapping[str, str]
     api_url_from: str = "the default"  # for messages: the flag, the variable, the manifest
+    token_env: str = DEFAULT_TOKEN_ENV  # the variable `token` was read from
 
     def __repr__(self) -> str:
         return f"Job({self.manifest.path}, {len(self.manifest.repos)} repository entries)"
@@ -67,13 +73,23 @@ class PlannedJob:
 def prepare_job(settings: JobSettings, environ: Mapping[str, str]) -> Job:
     manifest = load_manifest(settings.manifest_path, extra_roots=settings.file_roots)
     api_url = choose_api_url(manifest_url=manifest.api_url, pipeline_url=settings.pipeline_api_url)
-    token = read_token(manifest.token_env, environ)
+    token_env = choose_token_env(
+        manifest_env=manifest.token_env,
+        written_at=manifest.token_env_at,
+        pipeline_env=settings.pipeline_token_env,
+    )
+    token = read_token(token_env, environ)
     if settings.pipeline_api_url:
         origin = settings.pipeline_api_url_from
     else:
         origin = "api.url in the manifest" if manifest.api_url else "the default"
     return Job(
-        manifest=manifest, api_url=api_url, token=token, environ=environ, api_url_from=origin
+        manifest=manifest,
+        api_url=api_url,
+        token=token,
+        environ=environ,
+        api_url_from=origin,
+        token_env=token_env,
     )
 
 
@@ -91,7 +107,7 @@ def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> Sou
         http,
         base_url=job.api_url,
         token=job.token,
-        token_env=job.manifest.token_env,
+        token_env=job.token_env,
         parallelism=settings.parallelism,
     )
 

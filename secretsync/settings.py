@@ -22,6 +22,7 @@ class JobSettings:
     pipeline_api_url: str | None = None  # --api-url / SOURCECRAFT_API_URL
     # Where pipeline_api_url came from, for messages: "--api-url" or "SOURCECRAFT_API_URL".
     pipeline_api_url_from: str = "--api-url"
+    pipeline_token_env: str | None = None  # --token-env / SECRETSYNC_TOKEN_ENV
     file_roots: tuple[Path, ...] = ()  # --file-root / SECRETSYNC_FILE_ROOTS
     parallelism: int = DEFAULT_PARALLELISM
     selection: Selection = field(default_factory=Selection)

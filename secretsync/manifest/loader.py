@@ -245,6 +245,7 @@ class _Builder:
             file_roots=tuple(roots),
             api_url=url if isinstance(url, str) else None,
             token_env=token_env,
+            token_env_at=self.at(("api", "token_env")) if "token_env" in api else None,
             repos=tuple(self.repo(i, entry) for i, entry in _items(self.data.get("repos"))),
         )
 

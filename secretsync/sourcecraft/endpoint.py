@@ -1,7 +1,10 @@
 """Where the token may go, and where it comes from. `plan` runs on unreviewed pull requests, so
 the manifest alone must never be able to point the token at another host: only the default API
 host, or a URL that the pipeline itself sets (`--api-url` / `SOURCECRAFT_API_URL`), ever
-receives it. The one home of the default URL, the token variable's name and the token check."""
+receives it. Nor may it choose which variable is the token (it could name another CI secret,
+sent as the bearer token to an API that logs it): only `SOURCECRAFT_TOKEN`, or a variable the
+pipeline names (`--token-env` / `SECRETSYNC_TOKEN_ENV`). The one home of the default URL, the
+token variable's name and the token check."""
 
 from __future__ import annotations
 
@@ -10,13 +13,14 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from secretsync.errors import ConfigError
-from secretsync.models import Secret
-from secretsync.names import quote
+from secretsync.models import Location, Secret
+from secretsync.names import KEY_RE, quote
 
 DEFAULT_API_URL = "https://api.sourcecraft.tech"
 API_URL_ENV = "SOURCECRAFT_API_URL"
 # SourceCraft CI predefines this variable with a token; a variable's name, not a token.
 DEFAULT_TOKEN_ENV = "SOURCECRAFT_TOKEN"  # noqa: S105
+TOKEN_ENV_ENV = "SECRETSYNC_TOKEN_ENV"  # noqa: S105
 
 
 def read_token(token_env: str, environ: Mapping[str, str]) -> Secret:
@@ -41,6 +45,28 @@ def is_header_safe(raw: bytes) -> bool:
     """Printable ASCII with no space: what an Authorization header may carry unquoted (h11
     would quote the value in its error message otherwise)."""
     return bool(raw) and all(0x21 <= b <= 0x7E for b in raw)
+
+
+def choose_token_env(
+    *, manifest_env: str, written_at: Location | None, pipeline_env: str | None
+) -> str:
+    """The variable holding the token: the pipeline's if it named one, else the default. A
+    manifest naming another variable is refused unless the pipeline pinned one."""
+    if pipeline_env:
+        if not KEY_RE.fullmatch(pipeline_env):
+            raise ConfigError(
+                f"--token-env / {TOKEN_ENV_ENV}: {quote(pipeline_env)} is not a variable name"
+            )
+        return pipeline_env
+    if manifest_env != DEFAULT_TOKEN_ENV:
+        where = f"{written_at}: api.token_env: " if written_at is not None else "api.token_env: "
+        raise ConfigError(
+            f"{where}the manifest names {quote(manifest_env)} as the token's variable, but only "
+            "the pipeline may choose it (a pull request could name another CI secret)",
+            hint=f"pin it in the pipeline: --token-env {manifest_env} "
+            f"(or set {TOKEN_ENV_ENV}={manifest_env})",
+        )
+    return DEFAULT_TOKEN_ENV
 
 
 class UnpinnedUrlError(ConfigError):
