@@ -31,6 +31,7 @@ from secretsync.sourcecraft.endpoint import (
     choose_token_env,
     read_token,
 )
+from secretsync.sources.allow import EnvAllowlist
 from secretsync.sources.resolve import iter_sources
 from secretsync.tasks import overlap
 
@@ -145,7 +146,7 @@ async def compute_plan(
         return plan(resolved[repo_index].groups[group_index], target, listing)
 
     _, reads = await overlap(
-        _resolve_between_requests(job.manifest, job.environ, into=resolved),
+        _resolve_between_requests(job.manifest, job.environ, settings.allow_env, into=resolved),
         read_remote(
             job.manifest,
             client,
@@ -185,11 +186,15 @@ def _empty_selectors(manifest: Manifest, reads: Sequence[Sequence[Read]]) -> lis
 
 
 async def _resolve_between_requests(
-    manifest: Manifest, environ: Mapping[str, str], *, into: list[DesiredRepo]
+    manifest: Manifest,
+    environ: Mapping[str, str],
+    allow_env: EnvAllowlist | None,
+    *,
+    into: list[DesiredRepo],
 ) -> None:
     # One repository at a time, handing the event loop back in between: answers that arrive
     # meanwhile are taken at once, and the next requests leave without waiting for the rest.
-    for repo in iter_sources(manifest, environ):
+    for repo in iter_sources(manifest, environ, allow_env=allow_env):
         into.append(repo)
         await asyncio.sleep(0)
 

@@ -12,6 +12,7 @@ from secretsync.defaults import (
     DEFAULT_PARALLELISM,
 )
 from secretsync.plan.planner import Selection
+from secretsync.sources.allow import EnvAllowlist
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +25,7 @@ class JobSettings:
     pipeline_api_url_from: str = "--api-url"
     pipeline_token_env: str | None = None  # --token-env / SECRETSYNC_TOKEN_ENV
     file_roots: tuple[Path, ...] = ()  # --file-root / SECRETSYNC_FILE_ROOTS
+    allow_env: EnvAllowlist | None = None  # --allow-env / SECRETSYNC_ALLOW_ENV; None: any
     parallelism: int = DEFAULT_PARALLELISM
     selection: Selection = field(default_factory=Selection)
     overwrite_unknown: bool = False

@@ -34,6 +34,7 @@ from secretsync.models import (
 )
 from secretsync.names import HELP, KEY, capped, shown_path
 from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file, repository_root
+from secretsync.sources.allow import ALLOW_ENV_ENV, EnvAllowlist
 from secretsync.sources.dotenvfile import EnvFile, parse_env
 
 log = logging.getLogger(__name__)
@@ -42,25 +43,35 @@ _GIT_PART = f"{os.sep}.git{os.sep}"
 _ALLOW_EMPTY = "add allow_empty: true to the entry to allow it"
 
 
-def resolve_sources(manifest: Manifest, environ: Mapping[str, str]) -> tuple[DesiredRepo, ...]:
-    return tuple(iter_sources(manifest, environ))
+def resolve_sources(
+    manifest: Manifest, environ: Mapping[str, str], *, allow_env: EnvAllowlist | None = None
+) -> tuple[DesiredRepo, ...]:
+    return tuple(iter_sources(manifest, environ, allow_env=allow_env))
 
 
-def iter_sources(manifest: Manifest, environ: Mapping[str, str]) -> Iterator[DesiredRepo]:
+def iter_sources(
+    manifest: Manifest, environ: Mapping[str, str], *, allow_env: EnvAllowlist | None = None
+) -> Iterator[DesiredRepo]:
     """resolve_sources one repository at a time, so a caller can do other work in between.
 
     Problems are collected over every repository and raised after the last one, so the
     error is the same however the iteration is interleaved.
     """
-    resolver = _Resolver(manifest, environ)
+    resolver = _Resolver(manifest, environ, allow_env)
     for repo in manifest.repos:
         yield DesiredRepo(spec=repo, groups=tuple(resolver.group(repo, g) for g in repo.groups))
     resolver.raise_problems()
 
 
-def check_sources(manifest: Manifest, environ: Mapping[str, str] | None) -> None:
-    """Everything resolve_sources checks; env variables only when `environ` is given."""
-    resolver = _Resolver(manifest, environ)
+def check_sources(
+    manifest: Manifest,
+    environ: Mapping[str, str] | None,
+    *,
+    allow_env: EnvAllowlist | None = None,
+) -> None:
+    """Everything resolve_sources checks; env variables only when `environ` is given (the
+    allowlist is checked either way)."""
+    resolver = _Resolver(manifest, environ, allow_env)
     for repo in manifest.repos:
         for group in repo.groups:
             resolver.group(repo, group)
@@ -86,8 +97,14 @@ class _Layer(NamedTuple):
 
 
 class _Resolver:
-    def __init__(self, manifest: Manifest, environ: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        environ: Mapping[str, str] | None,
+        allow_env: EnvAllowlist | None = None,
+    ) -> None:
         self.manifest = manifest
+        self.allow_env = allow_env
         self.file = str(manifest.path)
         self.environ = environ
         self.files: dict[str, bytes | str] = {}  # real path -> bytes, or why not
@@ -212,6 +229,13 @@ class _Resolver:
 
     def env_var(self, spec: SecretSpec, use: str) -> _Candidate | None:
         name = spec.source.ref
+        if self.allow_env is not None and not self.allow_env.allows(name):
+            message = (
+                f"env variable {name} is not in the pipeline's allowlist "
+                f"(--allow-env / {ALLOW_ENV_ENV}: {self.allow_env})"
+            )
+            self.add(self.entry(spec), message, use)
+            return None
         if self.environ is None:
             return None  # `validate --no-env`
         raw = self.environ.get(name)
