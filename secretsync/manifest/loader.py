@@ -16,6 +16,7 @@ from typing import Literal
 
 from secretsync import names
 from secretsync.errors import ConfigError, ManifestError, Problem
+from secretsync.limits import MAX_EXPANDED_ENTRIES, MAX_SUGGESTION_CANDIDATES, MAX_SUGGESTIONS
 from secretsync.manifest.schema import schema_problems
 from secretsync.manifest.yamlread import Document, read_yaml
 from secretsync.models import (
@@ -128,6 +129,8 @@ def _rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> 
     sets = data.get("sets") if isinstance(data.get("sets"), dict) else {}
     assert isinstance(sets, dict)
     seen_repos: dict[tuple[str, str], int] = {}
+    suggest = _Suggester([str(name) for name in sets])
+    expanded = _Expansion(sets)
     for path in _control_in_paths(data, (), in_path_field=False):
         add(path, "must not contain control characters (newline, tab, NUL...)")
     for path, root in _names(data.get("file_roots"), ("file_roots",)):
@@ -162,17 +165,64 @@ def _rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> 
         for group_name, group in groups.items() if isinstance(groups, dict) else ():
             if not isinstance(group, dict):
                 continue
-            use_path: NodePath = ("repos", index, "groups", group_name, "use")
-            for path, set_name in _names(group.get("use"), use_path):
+            group_path: NodePath = ("repos", index, "groups", group_name)
+            for path, set_name in _names(group.get("use"), (*group_path, "use")):
                 if set_name not in sets and _SET_RE.fullmatch(set_name):  # else the schema said
                     message = f"unknown set {quote(set_name)}"
-                    hint = difflib.get_close_matches(set_name, [str(s) for s in sets], n=1)
+                    hint = suggest(set_name)
                     if hint:
-                        message += f" (did you mean {quote(hint[0])}?)"
+                        message += f" (did you mean {quote(hint)}?)"
                     elif not sets:
                         message += " (there is no top-level 'sets:')"
                     add(path, message)
+            if expanded.over(group):
+                add(
+                    group_path,
+                    f"with the sets it uses, the groups so far hold over {MAX_EXPANDED_ENTRIES:,} "
+                    "entries (the limit per manifest); split the manifest or use fewer sets",
+                )
     return out
+
+
+class _Suggester:
+    """"did you mean": at most MAX_SUGGESTIONS per manifest, and none among too many names
+    (each suggestion compares the name with every candidate)."""
+
+    def __init__(self, candidates: list[str]) -> None:
+        self.candidates = candidates if len(candidates) <= MAX_SUGGESTION_CANDIDATES else []
+        self.left = MAX_SUGGESTIONS
+
+    def __call__(self, name: str) -> str | None:
+        if self.left <= 0 or not self.candidates:
+            return None
+        self.left -= 1
+        found = difflib.get_close_matches(name, self.candidates, n=1)
+        return found[0] if found else None
+
+
+class _Expansion:
+    """Counts a group's entries with the sets it uses copied in, as the builder will."""
+
+    def __init__(self, sets: dict[object, object]) -> None:
+        self.sets = sets
+        self.total = 0
+        self.said = False
+
+    def over(self, group: dict[object, object]) -> bool:
+        self.total += _entries(group)
+        for name in _strs(group.get("use")):
+            used = self.sets.get(name)
+            self.total += _entries(used) if isinstance(used, dict) else 0
+        if self.total <= MAX_EXPANDED_ENTRIES or self.said:
+            return False
+        self.said = True  # once: the groups after it are over too
+        return True
+
+
+def _entries(holder: dict[object, object]) -> int:
+    secrets = holder.get("secrets")
+    count = len(secrets) if isinstance(secrets, dict) else 0
+    return count + len(_strs(holder.get("dotenv")))
 
 
 def _items(value: object) -> Iterator[tuple[int, object]]:
