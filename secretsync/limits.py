@@ -20,3 +20,6 @@ MAX_EXPANDED_ENTRIES: Final = 100_000
 # "did you mean" suggestions per run, each searched among at most this many names.
 MAX_SUGGESTIONS: Final = 10
 MAX_SUGGESTION_CANDIDATES: Final = 1_000
+# A manifest with problems is read a second time with ruamel's pure parser, whose places are
+# the ones users see (libyaml's differ for empty values), only up to this size.
+EXACT_RECHECK_CHARS: Final = 64 * 1024

@@ -1,8 +1,8 @@
 """Resolve the manifest's value sources (env variables, files, .env files) to bytes.
 
-Every file is read at most once per call, whatever number of entries name it. Files must
-resolve (symlinks included) inside one of `Manifest.file_roots`, be regular and at most 1 MiB.
-A whole .env file (`dotenv:` on a group or set) lists its keys into the plan, so it must be
+Every file is read at most once per call, whatever number of entries name it (`files`). Files
+must resolve (symlinks included) inside one of `Manifest.file_roots`, be regular and at most
+1 MiB. A whole .env file (`dotenv:` on a group or set) lists its keys into the plan, so it must be
 inside the repository (`safefile.repository_root`), which the reviewer sees; a file outside it
 (a `--file-root` folder of the pipeline) is read per named key only, and no problem quotes it.
 Every named source must exist; emptiness is judged on the value that wins a key, so an empty
@@ -13,14 +13,13 @@ and never contain a value.
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
 from secretsync.errors import Problem, SourceError
+from secretsync.limits import MAX_SECRETS
 from secretsync.models import (
     DesiredGroup,
     DesiredRepo,
@@ -33,13 +32,12 @@ from secretsync.models import (
     SecretSpec,
 )
 from secretsync.names import HELP, KEY, capped, shown_path
-from secretsync.safefile import MAX_BYTES, UnreadableError, read_small_file, repository_root
 from secretsync.sources.allow import ALLOW_ENV_ENV, EnvAllowlist
 from secretsync.sources.dotenvfile import EnvFile, parse_env
+from secretsync.sources.files import SourceFiles
 
 log = logging.getLogger(__name__)
 
-_GIT_PART = f"{os.sep}.git{os.sep}"
 _ALLOW_EMPTY = "add allow_empty: true to the entry to allow it"
 
 
@@ -107,14 +105,9 @@ class _Resolver:
         self.allow_env = allow_env
         self.file = str(manifest.path)
         self.environ = environ
-        self.files: dict[str, bytes | str] = {}  # real path -> bytes, or why not
+        self.files = SourceFiles(manifest)
         self.envs: dict[str, EnvFile] = {}
-        self.real: dict[str, str] = {}  # ref as written -> real path
-        self.folders: dict[str, str] = {}  # folder -> real path
-        self.root = str(manifest.root)
-        repository = str(repository_root(manifest.root))
-        self.repository = (repository, repository.rstrip(os.sep) + os.sep)
-        self.roots = [(str(r), str(r).rstrip(os.sep) + os.sep) for r in manifest.file_roots]
+        self.secrets_left = MAX_SECRETS
         # base problem -> the secrets it affects ("secret X in acme/app, group default")
         self.problems: dict[Problem, list[str]] = {}
 
@@ -155,6 +148,8 @@ class _Resolver:
     def group(self, repo: RepoSpec, group: GroupSpec) -> DesiredGroup:
         # Which layer wins each key; values are taken from the winners only (a whole .env
         # file's entries are not copied: 10,000 of them in a 1,000-file job).
+        if self.secrets_left < 0:
+            return DesiredGroup(name=group.name, prune=group.prune, secrets=())  # said once
         layers: list[_Layer] = []
         winners: dict[str, int] = {}
         place = f"{shown_path(repo.label)}, group {shown_path(group.name)}"
@@ -171,6 +166,18 @@ class _Resolver:
                 if explicit is not None:
                     winners[layer.key] = len(layers)
                     layers.append(_Layer(layer, explicit, use))
+        self.secrets_left -= len(winners)
+        if self.secrets_left < 0:
+            # Said before any value is taken: a .env file read whole by many groups multiplies.
+            at = group.location
+            where = Problem(file=at.file, line=at.line, col=at.col, message="")
+            self.add(
+                where,
+                f"with group {shown_path(group.name)} of {shown_path(repo.label)}, "
+                f"the run holds over {MAX_SECRETS:,} secrets (the limit per run); "
+                "split the manifest",
+            )
+            return DesiredGroup(name=group.name, prune=group.prune, secrets=())
         secrets = []
         for key in sorted(winners):
             spec, got, use = layers[winners[key]]
@@ -252,7 +259,7 @@ class _Resolver:
     def whole_dotenv(self, spec: DotenvSpec, use: str) -> EnvFile | None:
         if self.read(spec, spec.ref, "dotenv file", use) is None:
             return None
-        if not self.in_repository(self.locate(spec.ref)):
+        if not self.files.in_repository(self.files.locate(spec.ref)):
             # Its key names would be shown in the plan: the content of a file nobody reviewed.
             message = (
                 f"dotenv file {shown_path(spec.ref)} is outside the repository, so it cannot be "
@@ -278,10 +285,10 @@ class _Resolver:
         data = self.read(spec, ref, "dotenv file", use)
         if data is None:
             return None
-        real = self.locate(ref)
+        real = self.files.locate(ref)
         env = self.envs.get(real)
         if env is None:
-            env = self.envs[real] = parse_env(data, name_keys=self.in_repository(real))
+            env = self.envs[real] = parse_env(data, name_keys=self.files.in_repository(real))
             # Reported once, pointing at the first entry that uses the file.
             for line, message in env.problems:
                 at = Problem(file=self.display(ref), line=line, key_path=spec.key_path, message="")
@@ -295,62 +302,11 @@ class _Resolver:
                 self.entry(spec), f"{kind} {shown_path(ref)} must not contain a NUL character", use
             )
             return None
-        real = self.locate(ref)
-        if real not in self.files:
-            self.files[real] = self.load(real)
-        got = self.files[real]
+        got = self.files.read(ref)
         if isinstance(got, str):
             self.add(self.entry(spec), f"{kind} {shown_path(ref)} {got}", use)
             return None
         return got
-
-    def in_repository(self, real: str) -> bool:
-        folder, inside = self.repository
-        return real == folder or real.startswith(inside)
-
-    def locate(self, ref: str) -> str:
-        real = self.real.get(ref)
-        if real is None:
-            real = self.real[ref] = self.realpath(ref)
-        return real
-
-    def realpath(self, ref: str) -> str:
-        """os.path.realpath(root / ref), with each folder resolved once per call.
-
-        A full realpath costs an lstat per path component; 1,000 .env files in one folder
-        need the folder resolved once and one lstat each. os.path, not Path: a Path per file
-        costs more than reading the file.
-        """
-        path = os.path.join(self.root, ref)  # noqa: PTH118
-        folder, name = os.path.split(path)
-        if name in ("", ".", ".."):
-            return os.path.realpath(path)
-        real_folder = self.folders.get(folder)
-        if real_folder is None:
-            real_folder = self.folders[folder] = os.path.realpath(folder)
-        try:
-            is_link = stat.S_ISLNK(os.lstat(os.path.join(real_folder, name)).st_mode)  # noqa: PTH118
-        except (OSError, ValueError):
-            return os.path.realpath(path)
-        if is_link:
-            return os.path.realpath(path)
-        return os.path.join(real_folder, name)  # noqa: PTH118
-
-    def load(self, real: str) -> bytes | str:
-        # Both sides come from realpath: a string prefix test is Path.is_relative_to here.
-        if not any(real == root or real.startswith(inside) for root, inside in self.roots):
-            if len(self.manifest.file_roots) > 1:
-                return "is outside the manifest's folder and every file_roots folder"
-            return "is outside the manifest's folder; list its folder under file_roots: to allow it"
-        if _GIT_PART in real + os.sep:
-            # git's own files hold what a checkout left there (CI tokens in .git/config).
-            return "is inside a .git folder; secretsync never reads git's own files"
-        try:
-            data = read_small_file(real, MAX_BYTES)
-        except UnreadableError as err:
-            return err.reason
-        log.debug("read %d bytes from a source file", len(data))
-        return data
 
     def display(self, ref: str) -> str:
         """A .env file's name in messages, as seen from where the user ran secretsync."""

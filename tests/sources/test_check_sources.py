@@ -7,7 +7,7 @@ import os
 import pytest
 
 from secretsync.errors import SourceError
-from secretsync.sources import resolve as sources
+from secretsync.sources import files as source_files
 from secretsync.sources.resolve import check_sources, resolve_sources
 from tests.sources.helpers import manifest, write
 
@@ -29,13 +29,13 @@ def test_each_file_is_read_once_per_call(monkeypatch):
     write("a.env", "A=1\nB=2\n")
     write("k.bin", "k")
     reads: list[str] = []
-    real_read = sources.read_small_file
+    real_read = source_files.read_small_file
 
     def counting(path, limit):
         reads.append(os.path.basename(path))
         return real_read(path, limit)
 
-    monkeypatch.setattr(sources, "read_small_file", counting)
+    monkeypatch.setattr(source_files, "read_small_file", counting)
     m = manifest(
         """\
         default:
