@@ -47,11 +47,15 @@ _PLAIN_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$")
 _SHOWABLE = re.compile(r"^[\w.\-/:*?\[\]@+ ]{1,64}$")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0, DEL, C1 (`\x9b` starts a terminal escape), Unicode line breaks, and lone surrogates
+# (YAML's "\ud800" and JSON's decode to one: no file name can hold it, no UTF-8 stream can
+# print it).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def has_control(text: str) -> bool:
-    """Newlines, NUL, escape sequences...: never allowed in a path or glob we may print."""
+    """Newlines, NUL, escape sequences, lone surrogates...: never allowed in a path or glob
+    we may print."""
     return bool(_CONTROL.search(text))
 
 

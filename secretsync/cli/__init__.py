@@ -23,7 +23,7 @@ from typing import NoReturn
 import click
 
 from secretsync.cli.commands import secretsync
-from secretsync.cli.output import err
+from secretsync.cli.output import err, internal_error_line
 from secretsync.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SecretsyncError
 
 __all__ = ["main", "run", "secretsync"]
@@ -69,10 +69,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:
         if debug:
             err(traceback.format_exc().rstrip())
-        err(
-            f"internal error: {type(exc).__name__} (a bug in secretsync; "
-            "run again with --debug for the traceback and report it)"
-        )
+        err(internal_error_line(exc))
         code = EXIT_ERROR
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from secretsync.pipeline import Job, PlannedJob
     from secretsync.settings import JobSettings
     from secretsync.sourcecraft.comments import PullRequestRef
+    from secretsync.sources.allow import EnvAllowlist
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -74,6 +75,24 @@ def _prepare(settings: JobSettings) -> Job:
     return job
 
 
+def _save(path: Path, planned: PlannedJob, job: Job, settings: JobSettings) -> None:
+    from secretsync.plan.planfile import save_plan
+
+    try:
+        save_plan(
+            path,
+            planned.plan,
+            planned.desired,
+            api_url=job.api_url,
+            selection=settings.selection,
+            key=_plan_key(),
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the plan file {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
+
+
 @secretsync.command(context_settings=CONTEXT)
 @common_options
 @remote_options
@@ -96,6 +115,8 @@ def plan(
     verbose: bool,
     debug: bool,
     color: bool | None,
+    token_env: str | None,
+    allow_env: EnvAllowlist | None,
     api_url: str | None,
     parallelism: int,
     repos: tuple[str, ...],
@@ -128,7 +149,6 @@ def plan(
 
         return plan_against_base(**click.get_current_context().params)
     from secretsync.pipeline import run_plan
-    from secretsync.plan.planfile import save_plan
 
     settings = job_settings(**click.get_current_context().params)
     commenter = None
@@ -143,26 +163,14 @@ def plan(
             if commenter is not None:
                 commenter.job = job
             planned = run_plan(settings, job, on_values=REDACT.add)
+            if out_path is not None:
+                _save(out_path, planned, job, settings)
+                if not quiet:
+                    err(f"plan saved to {out_path}")
     except SecretsyncError as exc:
         if commenter is not None:
             commenter.failure(exc)  # the run fails anyway: its exit code stays the run's
         raise
-    if out_path is not None:
-        try:
-            save_plan(
-                out_path,
-                planned.plan,
-                planned.desired,
-                api_url=job.api_url,
-                selection=settings.selection,
-                key=_plan_key(),
-            )
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write the plan file {out_path}: {exc.strerror or type(exc).__name__}"
-            ) from None
-        if not quiet:
-            err(f"plan saved to {out_path}")
     written = emit(
         "plan",
         planned.plan,
@@ -217,6 +225,8 @@ def apply(
     verbose: bool,
     debug: bool,
     color: bool | None,
+    token_env: str | None,
+    allow_env: EnvAllowlist | None,
     api_url: str | None,
     parallelism: int,
     repos: tuple[str, ...],
@@ -275,24 +285,24 @@ def apply(
         finally:
             for bar in progress:
                 bar.close()
-    written = emit(
-        "apply",
-        planned.plan,
-        result,
-        fmt=output_format,
-        quiet=quiet,
-        verbose=verbose,
-        color=color,
-        reports=reports,
-    )
-    if result.interrupted:
-        err("interrupted: the report lists what finished; run apply again to converge")
-        return EXIT_INTERRUPTED
-    if result.failed:
-        where = "see above" if output_format == "text" else f"see the {output_format} output"
-        err(f"error: {result.failed} change(s) failed; {where}")
-        return EXIT_ERROR
-    return EXIT_OK if written else EXIT_ERROR
+        written = emit(
+            "apply",
+            planned.plan,
+            result,
+            fmt=output_format,
+            quiet=quiet,
+            verbose=verbose,
+            color=color,
+            reports=reports,
+        )
+        if result.interrupted:
+            err("interrupted: the report lists what finished; run apply again to converge")
+            return EXIT_INTERRUPTED
+        if result.failed:
+            where = "see above" if output_format == "text" else f"see the {output_format} output"
+            err(f"error: {result.failed} change(s) failed; {where}")
+            return EXIT_ERROR
+        return EXIT_OK if written else EXIT_ERROR
 
 
 def _register_subcommands() -> None:

@@ -83,8 +83,9 @@ def _check_groups(
 @click.option(
     "--token-env",
     default=DEFAULT_TOKEN_ENV,
+    envvar="SECRETSYNC_TOKEN_ENV",
     show_default=True,
-    help="Variable holding the token.",
+    help="Variable holding the token. [env: SECRETSYNC_TOKEN_ENV]",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log retries and waits.")
 @click.option(

@@ -19,6 +19,7 @@ from secretsync.defaults import (
 if TYPE_CHECKING:
     from secretsync.plan.planner import Selection
     from secretsync.settings import JobSettings
+    from secretsync.sources.allow import EnvAllowlist
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +34,8 @@ def job_settings(
     groups: tuple[str, ...],
     keys: tuple[str, ...],
     overwrite_unknown: bool,
+    token_env: str | None = None,
+    allow_env: EnvAllowlist | None = None,
     max_deletes: int | None = None,
     operation_timeout: float | None = None,
     selection: Selection | None = None,
@@ -51,13 +54,34 @@ def job_settings(
         manifest_path=manifest,
         pipeline_api_url=api_url or None,
         pipeline_api_url_from="SOURCECRAFT_API_URL" if from_env else "--api-url",
+        pipeline_token_env=token_env or None,
         file_roots=file_roots,
+        allow_env=allow_env,
         parallelism=parallelism,
         selection=selection or Selection(repos=repos, groups=groups, keys=keys),
         overwrite_unknown=overwrite_unknown,
         max_deletes=DEFAULT_MAX_DELETES if max_deletes is None else max_deletes,
         operation_timeout_s=operation_timeout or DEFAULT_OPERATION_TIMEOUT_S,
     )
+
+
+def _parse_allow_env(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> EnvAllowlist | None:
+    from secretsync.sources.allow import AllowlistError, parse_allowlist
+
+    try:
+        return parse_allowlist(value)
+    except AllowlistError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _check_token_env(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from secretsync.names import KEY_RE, quote
+
+    if value and not KEY_RE.fullmatch(value):
+        raise click.BadParameter(f"{quote(value)} is not a variable name", ctx=ctx, param=param)
+    return value or None
 
 
 def _check_report_path(
@@ -150,6 +174,24 @@ def common_options(fn: F) -> F:
             help="A folder outside the repository that file:/dotenv: may read (repeatable; "
             "the manifest's file_roots stay inside the repository). "
             "[env: SECRETSYNC_FILE_ROOTS, split on ':']",
+        ),
+        click.option(
+            "--token-env",
+            envvar="SECRETSYNC_TOKEN_ENV",
+            callback=_check_token_env,
+            metavar="NAME",
+            help="The variable holding the token, named by the pipeline; wins over the "
+            "manifest's api.token_env, which alone may name only SOURCECRAFT_TOKEN. "
+            "[default: SOURCECRAFT_TOKEN; env: SECRETSYNC_TOKEN_ENV]",
+        ),
+        click.option(
+            "--allow-env",
+            multiple=True,
+            envvar="SECRETSYNC_ALLOW_ENV",
+            callback=_parse_allow_env,
+            metavar="GLOBS",
+            help="The only variables env: sources may read: comma-separated globs, e.g. "
+            "'APP_*,DB_URL' (repeatable; default: any variable). [env: SECRETSYNC_ALLOW_ENV]",
         ),
         click.option("-q", "--quiet", is_flag=True, help="Print only the summary and errors."),
         click.option(

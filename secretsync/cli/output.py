@@ -120,28 +120,67 @@ def emit(
     return written
 
 
+def internal_error_line(exc: BaseException) -> str:
+    return (
+        f"internal error: {type(exc).__name__} (a bug in secretsync; "
+        "run again with --debug for the traceback and report it)"
+    )
+
+
+def failure_lines(exc: BaseException) -> list[str]:
+    """What stderr says about a run that stopped with `exc` (a traceback only under --debug)."""
+    from secretsync.errors import SecretsyncError
+
+    if isinstance(exc, SecretsyncError):
+        return [REDACT(line) for line in exc.lines()]
+    if isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        return ["interrupted"]
+    if isinstance(exc, click.ClickException):
+        return [f"error: {REDACT(exc.format_message())}"]
+    return [internal_error_line(exc)]
+
+
+def failure_exit_code(exc: BaseException) -> int:
+    """The exit code cli.main gives for `exc` (told in a failure report)."""
+    from secretsync.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SecretsyncError
+
+    if isinstance(exc, SecretsyncError):
+        return exc.exit_code
+    if isinstance(exc, (KeyboardInterrupt, click.Abort)):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, click.ClickException):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
 @contextlib.contextmanager
 def reports_on_failure(
     command: str, reports: tuple[Path, ...], *, fmt: str = "text"
 ) -> Iterator[None]:
-    """If the run fails before it has a plan, each --report says so (instead of keeping an
-    older run's report, which a CI step posting it "always" would show as current), and so
-    does stdout under --format json/markdown (a pipe must not read an empty document)."""
+    """If the run fails, whatever the cause (an error, a bug, Ctrl-C or CI's SIGTERM), each
+    --report says so, instead of keeping an older run's report, which a CI step posting it
+    "always" would show as current; and so does stdout under --format json/markdown (a pipe
+    must not read an empty document)."""
     from secretsync.errors import SecretsyncError
 
     try:
         yield
-    except SecretsyncError as exc:
+    except (Exception, KeyboardInterrupt) as exc:
         from secretsync.report.json_report import render_failure
         from secretsync.safefile import write_atomically
 
-        lines = [REDACT(line) for line in exc.lines()]
-        code = exc.exit_code
+        # Only a bug or an interruption can stop apply after its first write (a failed
+        # change is a result, not an exception).
+        unsure = command == "apply" and not isinstance(exc, SecretsyncError)
+        lines = failure_lines(exc)
+        code = failure_exit_code(exc)
         if fmt in ("json", "markdown"):
             out(render_failure(command, lines, markdown=fmt == "markdown", exit_code=code))
         for path in reports:
             md = path.suffix == ".md"
-            text = render_failure(command, lines, markdown=md, exit_code=code)
+            text = render_failure(
+                command, lines, markdown=md, exit_code=code, nothing_changed=not unsure
+            )
             with contextlib.suppress(OSError):  # the error itself is what gets printed
                 write_atomically(path, text)
         raise

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from secretsync.cli.options import check_api_url, common_options
 from secretsync.cli.output import err, out, setup_logging
 from secretsync.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from secretsync.sources.allow import EnvAllowlist
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -37,6 +41,8 @@ def validate(
     color: bool | None,
     no_env: bool,
     api_url: str | None,
+    token_env: str | None,
+    allow_env: EnvAllowlist | None,
 ) -> int:
     """Check the manifest offline: schema, names, files, .env keys, env variables.
 
@@ -47,7 +53,12 @@ def validate(
     """
     setup_logging(verbose=verbose, debug=debug)
     from secretsync.manifest.loader import load_manifest
-    from secretsync.sourcecraft.endpoint import UnpinnedUrlError, choose_api_url
+    from secretsync.sourcecraft.endpoint import (
+        UnpinnedTokenEnvError,
+        UnpinnedUrlError,
+        choose_api_url,
+        choose_token_env,
+    )
     from secretsync.sources.resolve import check_sources
 
     loaded = load_manifest(manifest, extra_roots=file_roots)
@@ -59,7 +70,16 @@ def validate(
         if not quiet:
             err(f"note: {exc.message}; plan and apply need it pinned")
             err(f"hint: {exc.hint}")
-    check_sources(loaded, None if no_env else os.environ)
+    try:
+        choose_token_env(
+            manifest_env=loaded.token_env, written_at=loaded.token_env_at, pipeline_env=token_env
+        )
+    except UnpinnedTokenEnvError as exc:
+        # Likewise: validate reads no token; plan and apply refuse the variable unpinned.
+        if not quiet:
+            err(f"note: {exc.message}; plan and apply need it pinned")
+            err(f"hint: {exc.hint}")
+    check_sources(loaded, None if no_env else os.environ, allow_env=allow_env)
     groups = sum(len(r.groups) for r in loaded.repos)
     if not quiet:
         skipped = " (env variables not checked)" if no_env else ""

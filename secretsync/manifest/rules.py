@@ -46,7 +46,11 @@ def rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> l
     suggest = _Suggester([str(name) for name in sets])
     expanded = _Expansion(sets)
     for path in _control_in_paths(data, (), in_path_field=False):
-        add(path, "must not contain control characters (newline, tab, NUL...)")
+        add(
+            path,
+            "must not contain control characters or lone surrogates "
+            "(newline, tab, NUL, \\ud800...)",
+        )
     for path, root in _names(data.get("file_roots"), ("file_roots",)):
         if has_control(root):
             continue  # said above

@@ -59,7 +59,12 @@ def render_json(command: str, plan: Plan, result: ApplyResult | None = None) -> 
 
 
 def render_failure(
-    command: str, lines: list[str], *, markdown: bool, exit_code: int | None = None
+    command: str,
+    lines: list[str],
+    *,
+    markdown: bool,
+    exit_code: int | None = None,
+    nothing_changed: bool = True,
 ) -> str:
     """The report of a run that stopped before it had a plan or a result: so that a report
     file never shows an older run's plan, and a PR comment says why there is none."""
@@ -72,7 +77,12 @@ def render_failure(
         return json.dumps(document, indent=2) + "\n"
     fence = "```"
     body = "\n".join(f"> {line}" for line in [fence, *lines, fence])
+    changed = (
+        "nothing was changed by it."
+        if nothing_changed
+        else "it may have changed some secrets before it stopped; run it again to converge."
+    )
     return (
-        f"### secretsync {command}\n\n> [!CAUTION]\n> {command} failed; nothing was changed "
-        f"by it.\n>\n{body}\n\n<sub>secretsync {__version__} · values are never shown</sub>\n"
+        f"### secretsync {command}\n\n> [!CAUTION]\n> {command} failed; {changed}"
+        f"\n>\n{body}\n\n<sub>secretsync {__version__} · values are never shown</sub>\n"
     )

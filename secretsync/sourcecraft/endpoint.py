@@ -47,6 +47,11 @@ def is_header_safe(raw: bytes) -> bool:
     return bool(raw) and all(0x21 <= b <= 0x7E for b in raw)
 
 
+class UnpinnedTokenEnvError(ConfigError):
+    """The manifest names another token variable and the pipeline did not pin one: plan and
+    apply stop here; validate, which reads no token, only notes it."""
+
+
 def choose_token_env(
     *, manifest_env: str, written_at: Location | None, pipeline_env: str | None
 ) -> str:
@@ -60,7 +65,7 @@ def choose_token_env(
         return pipeline_env
     if manifest_env != DEFAULT_TOKEN_ENV:
         where = f"{written_at}: api.token_env: " if written_at is not None else "api.token_env: "
-        raise ConfigError(
+        raise UnpinnedTokenEnvError(
             f"{where}the manifest names {quote(manifest_env)} as the token's variable, but only "
             "the pipeline may choose it (a pull request could name another CI secret)",
             hint=f"pin it in the pipeline: --token-env {manifest_env} "

@@ -34,7 +34,10 @@ class SourceFiles:
 
     def read(self, ref: str) -> bytes | str:
         """The bytes of the file `ref` names, or why it cannot be read (a short phrase)."""
-        real = self.locate(ref)
+        try:
+            real = self.locate(ref)
+        except ValueError:  # a lone surrogate: load_manifest refuses it, a hand-built one may not
+            return "is not a valid file name"
         if real not in self.files:
             self.files[real] = self.load(real)
         return self.files[real]
