@@ -66,6 +66,13 @@ def one_line(name: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
+def each_line(text: str) -> str:
+    """one_line applied to each line of `text`: its line breaks stay, nothing else does."""
+    if not _CONTROL.search(text):
+        return text
+    return "\n".join(one_line(line) for line in text.split("\n"))
+
+
 def shown_path(path: str) -> str:
     """A path as written, or escaped and quoted if it could break a one-line message."""
     return quote(path) if has_control(path) or len(path) > 200 else path

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from secretsync.names import one_line
+from secretsync.names import each_line, one_line
 from secretsync.redact import RedactingFilter, Redactor
 
 if TYPE_CHECKING:
@@ -31,21 +31,35 @@ def wants_color(stream: TextIO, choice: bool | None) -> bool:
     return stream.isatty()
 
 
-def out(text: str) -> None:
-    """The report on stdout (built without values, so no masking pass is needed)."""
+def out(text: str, *, color: bool = False) -> None:
+    """The report on stdout (built without values, so no masking pass is needed).
+
+    Every name in it went through names.one_line when the text was built; unless colours were
+    asked for, each line goes through it again here, so that no ESC, BEL or other control
+    character from a server or a manifest can reach a CI log or a terminal whatever the path.
+    """
     # color=True: click would strip our escapes off a pipe even under --color; the text holds
     # escapes only when wants_color() said so.
-    click.echo(text, nl=False, color=True)
+    click.echo(text if color else each_line(text), nl=False, color=True)
 
 
-def err(text: str) -> None:
-    click.echo(REDACT(text), err=True)
+def err(text: str, *, color: bool = False) -> None:
+    """A diagnostic on stderr: values masked, then control characters escaped (as in out).
+    Error lines are escaped here, not where they are built: masking must see a value as the
+    server echoed it, not an escaped spelling of it."""
+    masked = REDACT(text)
+    click.echo(masked if color else each_line(masked), err=True, color=True)
+
+
+class _EscapingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return each_line(super().format(record))
 
 
 def setup_logging(*, verbose: bool, debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter(REDACT))
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
@@ -99,10 +113,10 @@ def emit(
             if result is not None and result.failed:
                 out(text_report.render_failures(result))
         else:
+            painted = wants_color(sys.stdout, color)
             out(
-                text_report.render_text(
-                    command, plan, result, color=wants_color(sys.stdout, color), verbose=verbose
-                )
+                text_report.render_text(command, plan, result, color=painted, verbose=verbose),
+                color=painted,
             )
     written = True
     for path in reports:

@@ -20,7 +20,8 @@ def confirm_apply(plan: Plan, *, color: bool | None) -> None:
     """Show the plan on stderr and go on only on a typed 'yes' (AbortedError otherwise)."""
     from secretsync.report.text_report import render_text
 
-    err(render_text("plan", plan, color=wants_color(sys.stderr, color)).rstrip())
+    painted = wants_color(sys.stderr, color)
+    err(render_text("plan", plan, color=painted).rstrip(), color=painted)
     answer = click.prompt(
         "Apply these changes? Only 'yes' is accepted",
         default="",

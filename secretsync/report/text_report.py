@@ -90,7 +90,7 @@ def render_text(
             tail = _result_tail(change, outcome)
             lines.append(f"  {symbol} {where}" + (f"  {tail}" if tail else ""))
     for warning in plan.warnings:
-        lines.append(f"warning: {warning}")
+        lines.append(f"warning: {one_line(warning)}")
     if deletions and result is None:
         lines.append(f"warning: {len(deletions)} secret(s) will be deleted because prune is on.")
     if lines:
@@ -118,7 +118,7 @@ def render_failures(result: ApplyResult) -> str:
 
 def summary_line(command: str, plan: Plan, result: ApplyResult | None = None) -> str:
     s = summarize(plan, result)
-    scope = " (partial: " + " ".join(plan.filters) + ")" if plan.partial else ""
+    scope = " (partial: " + one_line(" ".join(plan.filters)) + ")" if plan.partial else ""
     if result is None:
         if not plan.has_changes:
             return f"No changes. {s['unchanged']} secret(s) up to date{scope}."
