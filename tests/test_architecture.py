@@ -23,7 +23,10 @@ PACKAGE = Path(secretsync.__file__).parent
 
 # Small records, the error tree and helpers every family may use; they import only each other
 # (and `__init__`, which holds `__version__`).
-SHARED = ("__init__", "errors", "models", "names", "safefile", "defaults", "tasks", "redact")
+SHARED = (
+    *("__init__", "errors", "models", "names", "safefile", "defaults", "tasks", "redact"),
+    "limits",
+)
 
 # family: the modules of secretsync it may import, besides its own. An entry is a family (all
 # of it) or one module of one ("sourcecraft.endpoint"). Names are relative to secretsync;
@@ -39,7 +42,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "review": (*SHARED, "manifest", "sources"),  # plan --base: offline, never the API
     "plan": (*SHARED, "sourcecraft"),
     "apply": (*SHARED, "sourcecraft"),
-    "settings": (*SHARED, "plan.planner"),
+    "settings": (*SHARED, "plan.planner", "sources.allow"),
     "importer": (*SHARED, "sourcecraft"),
     "commenting": (*SHARED, "report", "sourcecraft"),
     "pipeline": (*SHARED, "settings", "manifest", "sources", "plan", "apply", "sourcecraft"),
