@@ -43,12 +43,18 @@ class CommentTarget:
 
 
 def fallback_target(
-    ref: PullRequestRef, *, pipeline_url: str | None, environ: Mapping[str, str]
+    ref: PullRequestRef,
+    *,
+    pipeline_url: str | None,
+    environ: Mapping[str, str],
+    pipeline_token_env: str | None = None,
 ) -> CommentTarget:
-    """For a run with no job: the pipeline's URL or the default, and `$SOURCECRAFT_TOKEN`."""
+    """For a run with no job: the pipeline's URL or the default, and the token from the
+    variable the pipeline named (`$SOURCECRAFT_TOKEN` by default): never one a manifest names."""
     url = check_url(pipeline_url, origin="--api-url") if pipeline_url else DEFAULT_API_URL
-    token = read_token(DEFAULT_TOKEN_ENV, environ)
-    return CommentTarget(ref=ref, api_url=url, token=token, token_env=DEFAULT_TOKEN_ENV)
+    token_env = pipeline_token_env or DEFAULT_TOKEN_ENV
+    token = read_token(token_env, environ)
+    return CommentTarget(ref=ref, api_url=url, token=token, token_env=token_env)
 
 
 def post_comment(

@@ -157,6 +157,7 @@ def plan(
             comment_on, manifest=manifest, reports=reports, quiet=quiet, required=comment_required
         )
         commenter.pipeline_url = settings.pipeline_api_url
+        commenter.pipeline_token_env = settings.pipeline_token_env
     try:
         with reports_on_failure("plan", reports, fmt=output_format):
             job = _prepare(settings)

@@ -85,6 +85,7 @@ class Commenter:
         self.quiet = quiet
         self.job: Job | None = None
         self.pipeline_url: str | None = None
+        self.pipeline_token_env: str | None = None
 
     def plan(self, plan: Plan) -> bool:
         from secretsync.report.markdown_report import render_markdown
@@ -106,11 +107,14 @@ class Commenter:
                     ref=self.ref,
                     api_url=self.job.api_url,
                     token=self.job.token,
-                    token_env=self.job.manifest.token_env,
+                    token_env=self.job.token_env,
                 )
             else:
                 target = fallback_target(
-                    self.ref, pipeline_url=self.pipeline_url, environ=os.environ
+                    self.ref,
+                    pipeline_url=self.pipeline_url,
+                    environ=os.environ,
+                    pipeline_token_env=self.pipeline_token_env,
                 )
                 REDACT.add([target.token])
             posted = post_comment(
