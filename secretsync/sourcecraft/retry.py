@@ -59,7 +59,7 @@ def retry_after_s(response: httpx.Response, *, wall_clock: float) -> float | Non
     raw = response.headers.get("retry-after", "").strip()
     if not raw:
         return None
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # str.isdigit() is True for '²' too: float() refuses it
         return float(raw)
     try:
         when = parsedate_to_datetime(raw).timestamp()
