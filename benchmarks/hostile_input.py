@@ -4,6 +4,7 @@ Two inputs from issue 12, both small files:
   near-miss  3,000 sets and 3,000 `use:` names one letter off a set's name (~105 KB):
              "did you mean" compared every pair.
   expansion  300 groups reading one 20,000-key .env file whole (~177 KB): 6 million secrets.
+  at-limit   5 such groups: 100,000 secrets, the most one run may plan (secretsync/limits.py).
 
 Each runs the installed `secretsync` program as a subprocess (as CI does), `plan` against the
 emulator on 127.0.0.1. Peak RSS is the child's (resource.getrusage of the children).
@@ -36,11 +37,11 @@ def near_miss(folder: Path) -> Path:
     return path
 
 
-def expansion(folder: Path) -> Path:
+def expansion(folder: Path, groups: int = 300, name: str = "expansion") -> Path:
     (folder / "big.env").write_text("".join(f"K{i}=v{i}\n" for i in range(20_000)))
     lines = ["version: 1", "repos:", "  - repo: acme/app", "    groups:"]
-    lines += [f"      g{i}: {{dotenv: big.env}}" for i in range(300)]
-    path = folder / "expansion.yaml"
+    lines += [f"      g{i}: {{dotenv: big.env}}" for i in range(groups)]
+    path = folder / f"{name}.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -74,7 +75,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "seed.yaml").write_text(seed)
-        cases = [("near-miss", near_miss(folder)), ("expansion", expansion(folder))]
+        cases = [
+            ("near-miss", near_miss(folder)),
+            ("expansion", expansion(folder)),
+            # The most a manifest may now ask for: 5 groups x 20,000 keys = 100,000 secrets.
+            ("at-limit", expansion(folder, groups=5, name="at-limit")),
+        ]
         with EmulatorProcess(["--seed", str(folder / "seed.yaml")]) as emulator:
             env = {
                 "PATH": os.environ.get("PATH", ""),
