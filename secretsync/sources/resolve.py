@@ -158,26 +158,20 @@ class _Resolver:
                 use = f"in {place}"
                 env = self.whole_dotenv(layer, use)
                 if env is not None:
+                    # Counted before it is merged: a .env file read whole by many groups, or
+                    # listed many times in one, multiplies (keys in two layers count twice).
+                    if not self.within_limit(len(env.values), repo, group):
+                        return DesiredGroup(name=group.name, prune=group.prune, secrets=())
                     winners.update(dict.fromkeys(env.values, len(layers)))
                     layers.append(_Layer(layer, env, use))
             else:
                 use = f"secret {shown_path(layer.key)} in {place}"
                 explicit = self.source(layer, use)
                 if explicit is not None:
+                    if not self.within_limit(1, repo, group):
+                        return DesiredGroup(name=group.name, prune=group.prune, secrets=())
                     winners[layer.key] = len(layers)
                     layers.append(_Layer(layer, explicit, use))
-        self.secrets_left -= len(winners)
-        if self.secrets_left < 0:
-            # Said before any value is taken: a .env file read whole by many groups multiplies.
-            at = group.location
-            where = Problem(file=at.file, line=at.line, col=at.col, message="")
-            self.add(
-                where,
-                f"with group {shown_path(group.name)} of {shown_path(repo.label)}, "
-                f"the run holds over {MAX_SECRETS:,} secrets (the limit per run); "
-                "split the manifest",
-            )
-            return DesiredGroup(name=group.name, prune=group.prune, secrets=())
         secrets = []
         for key in sorted(winners):
             spec, got, use = layers[winners[key]]
@@ -192,6 +186,19 @@ class _Resolver:
                 continue
             secrets.append(DesiredSecret(key=key, value=Secret(value), source=label))
         return DesiredGroup(name=group.name, prune=group.prune, secrets=tuple(secrets))
+
+    def within_limit(self, keys: int, repo: RepoSpec, group: GroupSpec) -> bool:
+        """Counts `keys` against the run's MAX_SECRETS; False (said once) past it."""
+        self.secrets_left -= keys
+        if self.secrets_left >= 0:
+            return True
+        at = group.location
+        self.add(
+            Problem(file=at.file, line=at.line, col=at.col, message=""),
+            f"with group {shown_path(group.name)} of {shown_path(repo.label)}, the run reads "
+            f"over {MAX_SECRETS:,} secrets (the limit per run); split the manifest",
+        )
+        return False
 
     def empty(
         self, spec: DotenvSpec | SecretSpec, key: str, got: EnvFile | _Candidate

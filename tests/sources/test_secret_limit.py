@@ -31,7 +31,7 @@ def test_a_run_over_the_secret_limit_is_refused_at_the_group_that_crosses_it(tmp
         resolve_sources(m, {})
     (problem,) = info.value.problems
     assert str(problem) == (
-        f"{m.path}:{4 + groups}:7: with group g{groups - 1} of acme/app, the run holds over "
+        f"{m.path}:{4 + groups}:7: with group g{groups - 1} of acme/app, the run reads over "
         f"{MAX_SECRETS:,} secrets (the limit per run); split the manifest"
     )
     with pytest.raises(SourceError, match="the limit per run"):
@@ -41,3 +41,15 @@ def test_a_run_over_the_secret_limit_is_refused_at_the_group_that_crosses_it(tmp
 def test_exactly_the_limit_is_allowed(tmp_path):
     repos = resolve_sources(manifest(tmp_path, groups=MAX_SECRETS // KEYS), {})
     assert sum(len(g.secrets) for g in repos[0].groups) == MAX_SECRETS
+
+
+def test_one_group_listing_a_big_file_many_times_is_counted_each_time(tmp_path):
+    (tmp_path / "big.env").write_text("".join(f"K{i}=v{i}\n" for i in range(KEYS)))
+    times = MAX_SECRETS // KEYS + 1
+    path = tmp_path / "secretsync.yaml"
+    path.write_text(
+        "version: 1\nrepos:\n  - repo: acme/app\n    groups:\n"
+        f"      g0: {{dotenv: [{', '.join(['big.env'] * times)}]}}\n"
+    )
+    with pytest.raises(SourceError, match="the run reads over 100,000 secrets"):
+        resolve_sources(load_manifest(path), {})
