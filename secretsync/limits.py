@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Final
 
-# Secrets one run may plan: over every repository entry and group, the keys each group gets
-# (a .env file read whole by many groups counts once per group).
+# Secrets one run may plan: over every repository entry and group, the keys each group reads
+# (a .env file read whole counts all its keys each time a group lists it).
 MAX_SECRETS: Final = 100_000
 # Entries of groups after `use:` copies each set's entries into every group using it.
 MAX_EXPANDED_ENTRIES: Final = 100_000
