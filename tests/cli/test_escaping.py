@@ -153,3 +153,40 @@ def test_a_hostile_error_answer_is_one_escaped_line(tmp_path, broken):
     assert_clean(text)
     (first, *_) = [line for line in text.splitlines() if line.startswith("error:")]
     assert "Bad\\x1b[31mCode" in first and "no\\x07pe\\x9b\\x2028x" in first
+
+
+HOSTILE_MANIFEST = """\
+version: 1
+sets:
+  "s\\u009b1m": {secrets: {K: {env: V}}}
+repos:
+  - repo: "acme/a\\e]0;x\\a"
+    groups:
+      "g\\u2028x":
+        use: ["s\\e[2J"]
+        secrets:
+          "K\\x9b": {env: "V\\a"}
+          L: {file: "f\\e[31m"}
+  - org: "ac\\u2029me"
+    match: "x\\e"
+    groups: {default: {}}
+"""
+
+
+@pytest.mark.parametrize("args", [("validate",), ("plan", "--report", "report.md")])
+def test_hostile_names_from_the_manifest_are_escaped_in_every_problem(tmp_path, args):
+    (tmp_path / "secretsync.yaml").write_text(HOSTILE_MANIFEST)
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretsync", *args],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "SOURCECRAFT_TOKEN": TOKEN},
+        capture_output=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1
+    text = (proc.stdout + proc.stderr).decode("utf-8")
+    if "--report" in args:
+        text += (tmp_path / "report.md").read_text()
+    assert_clean(text)
+    assert len([line for line in text.splitlines() if line.startswith("error:")]) >= 6
