@@ -4,7 +4,7 @@ Two inputs from issue 12, both small files:
   near-miss  3,000 sets and 3,000 `use:` names one letter off a set's name (~105 KB):
              "did you mean" compared every pair.
   expansion  300 groups reading one 20,000-key .env file whole (~177 KB): 6 million secrets.
-  at-limit   5 such groups: 100,000 secrets, the most one run may plan (secretsync/limits.py).
+  at-limit   12 such groups: 240,000 secrets, near the most one run may plan (limits.py).
 
 Each runs the installed `secretsync` program as a subprocess (as CI does), `plan` against the
 emulator on 127.0.0.1. Peak RSS is the child's (resource.getrusage of the children).
@@ -78,8 +78,8 @@ def main() -> None:
         cases = [
             ("near-miss", near_miss(folder)),
             ("expansion", expansion(folder)),
-            # The most a manifest may now ask for: 5 groups x 20,000 keys = 100,000 secrets.
-            ("at-limit", expansion(folder, groups=5, name="at-limit")),
+            # Near the most a manifest may now ask for: 12 groups x 20,000 keys.
+            ("at-limit", expansion(folder, groups=12, name="at-limit")),
         ]
         with EmulatorProcess(["--seed", str(folder / "seed.yaml")]) as emulator:
             env = {
