@@ -29,6 +29,7 @@ NON_SPECIFIC = "!"  # `! 12`: not resolved, so a string (or the collection as wr
 SCALAR_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL, NON_SPECIFIC})
 CORE_NAMES = "!!str, !!int, !!float, !!bool, !!null, !!map, !!seq"
 UNREADABLE = "this value cannot be read; quote it"
+MAX_INT_BITS = 4096
 
 
 class ScalarError(Exception):
@@ -97,6 +98,10 @@ class Scalars:
             raise ScalarError(UNREADABLE) from err
         except YAMLError as err:
             raise ScalarError(yaml_error_message(err)) from err
+        if isinstance(built, int) and built.bit_length() > MAX_INT_BITS:
+            # `0x` and 5,000 digits: int() reads hex of any length, but no message can show it
+            # (str() of an int over 4,300 digits raises), and no manifest field wants one.
+            raise ScalarError(UNREADABLE)
         return _plain(built)
 
     def tagged(self, value: str, tag: str) -> object:
