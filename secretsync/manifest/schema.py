@@ -26,7 +26,9 @@ from secretsync.names import HELP, MAX_PROBLEMS, NodePath, key_path, quote, type
 
 log = logging.getLogger(__name__)
 
-SCHEMA_RESOURCE = "schemas/manifest.schema.json"
+# The top-level schemas/ folder, installed as this package (pyproject.toml maps it).
+SCHEMA_PACKAGE = "secretsync.schemas"
+SCHEMA_RESOURCE = "manifest.schema.json"
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -41,7 +43,7 @@ _TYPE_WORDS = {
 
 @functools.cache
 def manifest_schema() -> dict[str, Any]:
-    text = resources.files("secretsync").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    text = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -123,12 +123,12 @@ def test_markdown_collapses_sections_when_many_repos_change():
 
 
 def test_json_reports_match_the_published_schema():
-    from pathlib import Path
+    from importlib import resources
 
     from jsonschema import Draft202012Validator
 
     schema = json.loads(
-        (Path(__file__).parent.parent.parent / "schemas/report.schema.json").read_text()
+        resources.files("secretsync.schemas").joinpath("report.schema.json").read_text()
     )
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema)
