@@ -225,7 +225,7 @@ FINAL_STATUSES = frozenset({"success", "failed", "cancel"})
 # ---------------------------------------------------------------------------- plan
 
 
-class Action(str, enum.Enum):
+class Action(str, enum.Enum):  # noqa: UP042 - a StrEnum would change str(action)
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from secretsync.emulator.state import Operation, Repo
@@ -86,7 +86,7 @@ def operation(op: Operation, now: float, base_url: str) -> dict[str, Any]:
 
 
 def rfc3339(t: float) -> str:
-    stamp = datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+    stamp = datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
 
 

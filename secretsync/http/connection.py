@@ -8,7 +8,6 @@ values. h11's error messages can quote the bytes it choked on, so they are not p
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -19,20 +18,13 @@ _T = TypeVar("_T")
 READ_SIZE = 64 * 1024
 
 
-if sys.version_info >= (3, 11):
-
-    async def within(awaitable: Awaitable[_T], seconds: float | None) -> _T:
-        """`awaitable`, or asyncio.TimeoutError after `seconds` (None: no limit)."""
-        # asyncio.timeout arms a timer; wait_for would also start a task for every read.
-        if seconds is None:
-            return await awaitable
-        async with asyncio.timeout(seconds):
-            return await awaitable
-
-else:  # pragma: no cover - the venv runs 3.11
-
-    async def within(awaitable: Awaitable[_T], seconds: float | None) -> _T:
-        return await asyncio.wait_for(awaitable, seconds)
+async def within(awaitable: Awaitable[_T], seconds: float | None) -> _T:
+    """`awaitable`, or TimeoutError after `seconds` (None: no limit)."""
+    # asyncio.timeout arms a timer; wait_for would also start a task for every read.
+    if seconds is None:
+        return await awaitable
+    async with asyncio.timeout(seconds):
+        return await awaitable
 
 
 # h11's error messages quote the bytes they reject, which may be the token or a value: these
@@ -114,7 +106,7 @@ class Connection:
                 # Only when the socket did not take it all at once (the common case for a
                 # small request): arming a timeout costs more than the write.
                 await within(self.writer.drain(), timeouts.get("write"))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise httpx.WriteTimeout("sending the request timed out", request=request) from None
         except OSError as exc:
             raise NoAnswer(httpx.WriteError(str(exc), request=request)) from exc
@@ -133,7 +125,7 @@ class Connection:
             if event is h11.NEED_DATA:
                 try:
                     data = await within(self.reader.read(READ_SIZE), read_timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     raise httpx.ReadTimeout(
                         "timed out waiting for the server's answer", request=request
                     ) from None

@@ -116,7 +116,7 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         if self._slots.locked():
             try:
                 await within(self._slots.acquire(), timeouts.get("pool"))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise httpx.PoolTimeout("no connection slot came free", request=request) from None
         else:
             await self._slots.acquire()
@@ -207,7 +207,7 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
                 ),
                 timeout_s if timeout_s is not None else self._connect_timeout_s,
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise httpx.ConnectTimeout(
                 f"connecting to {host}:{port} timed out", request=request
             ) from None

@@ -20,7 +20,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ def save_plan(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_by": f"secretsync {__version__}",
-        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "selection": {"repos": selection.repos, "groups": selection.groups, "keys": selection.keys},
         **_plan_body(plan, api_url),
         "values": {
