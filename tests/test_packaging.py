@@ -4,8 +4,11 @@ scripts/check-dist builds the sdist and the wheel and runs this suite from them;
 only catch, in a second, the slip it would find in a minute: a new subpackage not listed.
 """
 
+import re
 import tomllib
 from pathlib import Path
+
+import secretsync
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,9 +18,10 @@ def _setuptools():
 
 
 def test_every_folder_of_the_package_is_listed():
+    package = Path(secretsync.__file__).parent  # the installed wheel's, in scripts/check-dist
     folders = {
-        ".".join(init.parent.relative_to(ROOT).parts)
-        for init in (ROOT / "secretsync").rglob("__init__.py")
+        ".".join(("secretsync", *init.parent.relative_to(package).parts))
+        for init in package.rglob("__init__.py")
     }
     assert folders | {"secretsync.schemas"} == set(_setuptools()["packages"])
 
@@ -30,3 +34,15 @@ def test_the_schemas_folder_is_installed_as_package_data():
         "manifest.schema.json",
         "report.schema.json",
     ]
+
+
+def test_readme_links_work_on_the_package_index_page():
+    # The index renders README.md away from the repository: a relative link would be broken.
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)]+)\)", readme) + re.findall(r"^\[[^\]]+\]: (\S+)", readme, re.M)
+    assert targets
+    source = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    for target in targets:
+        assert target.startswith(("https://", "#")), target
+        if "sourcecraft.dev/" in target:
+            assert target.startswith(source + "/"), target
