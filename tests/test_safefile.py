@@ -88,3 +88,19 @@ def test_no_file_descriptor_is_left_open(tmp_path):
         with pytest.raises(UnreadableError):
             read_small_file(str(tmp_path), 10)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_a_file_larger_than_the_limit_is_refused_before_any_byte_is_read(tmp_path, monkeypatch):
+    # A multi-GB file named by a pull request costs one fstat, not a read up to the limit.
+    reads = []
+    real_read = os.read
+
+    def counting_read(fd, size):
+        reads.append(size)
+        return real_read(fd, size)
+
+    monkeypatch.setattr(safefile.os, "read", counting_read)
+    with (tmp_path / "huge").open("wb") as handle:
+        handle.truncate(safefile.MAX_BYTES * 64)  # sparse: 64 MiB that take no disk
+    assert _reason(tmp_path / "huge") == "is larger than the 1 MiB limit"
+    assert reads == []
