@@ -5,7 +5,7 @@ for `or`, a `not` dropped, a constant nudged, a branch made unconditional, a `ra
 call removed, a `return` made to return the opposite), and the in-process tests of that module
 run against it. A mutant the tests fail on is killed; one they pass on survived: either a
 missing test, or a change that cannot be observed (explained in EXPLAINED below, by module,
-function and mutant description).
+function, change and the text of its line: no line numbers, so trunk can move lines about).
 
 Run on demand (it takes minutes, so .ci/run does not):
     .venv/bin/python scripts/mutation.py                 # every target
@@ -13,7 +13,9 @@ Run on demand (it takes minutes, so .ci/run does not):
     .venv/bin/python scripts/mutation.py --list          # the mutants, without running them
 
 It works on a copy of the repository in a temporary folder, so the checkout is never touched,
-and prints a score per module and every unexplained survivor. Exit 1 if any survives unexplained.
+and prints a score per module and every unexplained survivor. Exit 1 if any survives unexplained,
+2 if a target names tests or functions that no longer exist. A target's tests should take well
+under a minute: name the files that test the module, not whole folders.
 """
 
 from __future__ import annotations
@@ -87,8 +89,10 @@ TARGETS = (
     Target(
         "manifest file roots",
         "secretsync/manifest/loader.py",
-        ("repository_root", "inside", "_read_text", "_rule_problems", "_Builder.manifest"),
-        ("tests/manifest", "tests/sources"),
+        ("repository_root", "inside", "_read_bytes", "_rule_problems", "_Builder.manifest"),
+        # the whole of tests/manifest and tests/sources took 3 minutes a run
+        ("tests/manifest/test_broken_input.py", "tests/manifest/test_extensions.py",
+         "tests/manifest/test_contract.py", "tests/sources/test_source_errors.py"),
     ),
     Target(
         "safe file reading",
@@ -121,6 +125,23 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         )
         for change in ("`4096` -> `4097`", "`4096` -> `4095`")
     },
+    ("secretsync/sources/resolve.py", "_Resolver.locate", "`if` condition always true",
+     "if real is None:"): (
+        "a cache: without it each reference is resolved again, to the same real path"
+    ),
+    ("secretsync/sources/resolve.py", "_Resolver.realpath", "`if` condition always true",
+     "if name in (\"\", \".\", \"..\"):"): (
+        "the slow path for every name: os.path.realpath of the whole path, which the fast path "
+        "equals (tests/sources/test_confinement_mutants.py pins the names that need it)"
+    ),
+    ("secretsync/sources/resolve.py", "_Resolver.realpath", "`if` condition always true",
+     "if real_folder is None:"): (
+        "a cache: without it the folder is resolved again for each file, to the same path"
+    ),
+    ("secretsync/sources/resolve.py", "_Resolver.realpath", "`if` condition always true",
+     "if is_link:"): (
+        "the slow path for a file that is not a link: os.path.realpath gives the same path"
+    ),
     **{
         ("secretsync/safefile.py", "read_small_file", change, line): (
             "getattr's default is used only where os lacks the flag (not on POSIX): the real "
@@ -270,8 +291,15 @@ def _is_docstring(parent: ast.AST, child: ast.AST) -> bool:
     return bool(body) and body[0] is child and isinstance(child, ast.Expr)
 
 
-def mutants(target: Target) -> Iterator[Mutant]:
-    text = (ROOT / target.module).read_text(encoding="utf-8")
+def missing_functions(target: Target, root: Path = ROOT) -> list[str]:
+    """Listed functions the module no longer has (renamed or moved: update TARGETS)."""
+    tree = ast.parse((root / target.module).read_text(encoding="utf-8"))
+    present = {name for name, _ in _functions(tree)}
+    return [f for f in target.functions if f not in present]
+
+
+def mutants(target: Target, root: Path = ROOT) -> Iterator[Mutant]:
+    text = (root / target.module).read_text(encoding="utf-8")
     lines = text.splitlines()
     tree = ast.parse(text)
     seen: dict[tuple[str, str, str], int] = {}
@@ -382,6 +410,10 @@ def main() -> int:
             # pytest with no path would run the whole suite: slow, and not what was meant.
             _say(f"{target.name}: no such tests: {', '.join(missing) or '(none listed)'}")
             return 2
+        if not (ROOT / target.module).is_file() or missing_functions(target):
+            gone = missing_functions(target) if (ROOT / target.module).is_file() else []
+            _say(f"{target.name}: {target.module} has no {', '.join(gone) or 'such file'}")
+            return 2
     if args.list:
         for target in targets:
             for m in mutants(target):
@@ -404,7 +436,7 @@ def main() -> int:
             timeout_s = max(args.timeout, 3 * (time.monotonic() - started))
             killed = survived = explained = 0
             started = time.monotonic()
-            for m in mutants(target):
+            for m in mutants(target, work):  # the copy: the checkout may move meanwhile
                 module.write_text(m.source, encoding="utf-8")
                 try:
                     alive = _run_tests(work, target.tests, timeout_s)
