@@ -143,6 +143,31 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         "the slow path for a file that is not a link: os.path.realpath gives the same path"
     ),
     **{
+        ("secretsync/sourcecraft/endpoint.py", "_origin", change,
+         'port = parts.port or (443 if parts.scheme == "https" else 80)'): (
+            "http's default port is never compared: _origin's one caller compares with the "
+            "https default, and check_url allows http on loopback only, so the schemes differ"
+        )
+        for change in ("`80` -> `81`", "`80` -> `79`")
+    },
+    ("secretsync/sourcecraft/endpoint.py", "_origin", "operand 2 of `or` dropped",
+     'return (parts.scheme, (parts.hostname or "").lower(), port)'): (
+        "_origin only sees URLs check_url accepted, and check_url refuses one with no host"
+    ),
+    ("secretsync/sources/resolve.py", "_Resolver.load", "call removed",
+     'log.debug("read %d bytes from a source file", len(data))'): (
+        "a debug line with a byte count; no rule depends on it"
+    ),
+    ("secretsync/manifest/loader.py", "inside", "operand 1 of `or` dropped",
+     "return path == folder or path.is_relative_to(folder)"): (
+        "Path.is_relative_to is true for the folder itself: `path == folder` is a fast path"
+    ),
+    ("secretsync/manifest/loader.py", "_read_bytes", "operand 1 of `and` dropped",
+     "if path.is_symlink() and not inside(real, repository):"): (
+        "a manifest that is not a symlink is always inside its repository: the repository is "
+        "its own (real) folder or a parent of it"
+    ),
+    **{
         ("secretsync/safefile.py", "read_small_file", change, line): (
             "getattr's default is used only where os lacks the flag (not on POSIX): the real "
             "flag is used here, whatever the default"
