@@ -167,6 +167,15 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         "a manifest that is not a symlink is always inside its repository: the repository is "
         "its own (real) folder or a parent of it"
     ),
+    ("secretsync/plan/planner.py", "plan_group", "operand 1 of `or` dropped",
+     "if not (every_key or selection.wants_key(secret.key)):"): (
+        "a fast path: with no --key, wants_key is true for every key"
+    ),
+    ("secretsync/manifest/loader.py", "_rule_problems", "`False` -> `True`",
+     "for path in _control_in_paths(data, (), in_path_field=False):"): (
+        "the flag matters only for a string or list; the top of a manifest is always a mapping "
+        "here (anything else becomes {}), whose fields set the flag for themselves"
+    ),
     **{
         ("secretsync/safefile.py", "read_small_file", change, line): (
             "getattr's default is used only where os lacks the flag (not on POSIX): the real "
