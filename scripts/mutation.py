@@ -82,22 +82,31 @@ TARGETS = (
     ),
     Target(
         "file confinement",
-        "secretsync/sources/resolve.py",
-        ("_Resolver.locate", "_Resolver.realpath", "_Resolver.load", "_Resolver.display"),
+        "secretsync/sources/files.py",
+        ("SourceFiles.read", "SourceFiles.in_repository", "SourceFiles.locate",
+         "SourceFiles.realpath", "SourceFiles.load"),
         ("tests/sources",),
     ),
     Target(
         "manifest file roots",
-        "secretsync/manifest/loader.py",
-        ("repository_root", "inside", "_read_bytes", "_rule_problems", "_Builder.manifest"),
+        "secretsync/manifest/rules.py",
+        ("inside", "rule_problems"),
         # the whole of tests/manifest and tests/sources took 3 minutes a run
+        ("tests/manifest/test_rules_mutants.py", "tests/manifest/test_broken_input.py",
+         "tests/manifest/test_extensions.py", "tests/manifest/test_contract.py",
+         "tests/sources/test_source_errors.py"),
+    ),
+    Target(
+        "manifest reading",
+        "secretsync/manifest/loader.py",
+        ("_read_bytes", "_Builder.manifest"),
         ("tests/manifest/test_broken_input.py", "tests/manifest/test_extensions.py",
-         "tests/manifest/test_contract.py", "tests/sources/test_source_errors.py"),
+         "tests/sources/test_source_errors.py"),
     ),
     Target(
         "safe file reading",
         "secretsync/safefile.py",
-        ("read_small_file",),
+        ("read_small_file", "repository_root"),
         ("tests/test_safefile.py", "tests/sources/test_source_errors.py"),
     ),
 )
@@ -125,20 +134,20 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         )
         for change in ("`4096` -> `4097`", "`4096` -> `4095`")
     },
-    ("secretsync/sources/resolve.py", "_Resolver.locate", "`if` condition always true",
+    ("secretsync/sources/files.py", "SourceFiles.locate", "`if` condition always true",
      "if real is None:"): (
         "a cache: without it each reference is resolved again, to the same real path"
     ),
-    ("secretsync/sources/resolve.py", "_Resolver.realpath", "`if` condition always true",
+    ("secretsync/sources/files.py", "SourceFiles.realpath", "`if` condition always true",
      "if name in (\"\", \".\", \"..\"):"): (
         "the slow path for every name: os.path.realpath of the whole path, which the fast path "
         "equals (tests/sources/test_confinement_mutants.py pins the names that need it)"
     ),
-    ("secretsync/sources/resolve.py", "_Resolver.realpath", "`if` condition always true",
+    ("secretsync/sources/files.py", "SourceFiles.realpath", "`if` condition always true",
      "if real_folder is None:"): (
         "a cache: without it the folder is resolved again for each file, to the same path"
     ),
-    ("secretsync/sources/resolve.py", "_Resolver.realpath", "`if` condition always true",
+    ("secretsync/sources/files.py", "SourceFiles.realpath", "`if` condition always true",
      "if is_link:"): (
         "the slow path for a file that is not a link: os.path.realpath gives the same path"
     ),
@@ -154,11 +163,11 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
      'return (parts.scheme, (parts.hostname or "").lower(), port)'): (
         "_origin only sees URLs check_url accepted, and check_url refuses one with no host"
     ),
-    ("secretsync/sources/resolve.py", "_Resolver.load", "call removed",
+    ("secretsync/sources/files.py", "SourceFiles.load", "call removed",
      'log.debug("read %d bytes from a source file", len(data))'): (
         "a debug line with a byte count; no rule depends on it"
     ),
-    ("secretsync/manifest/loader.py", "inside", "operand 1 of `or` dropped",
+    ("secretsync/manifest/rules.py", "inside", "operand 1 of `or` dropped",
      "return path == folder or path.is_relative_to(folder)"): (
         "Path.is_relative_to is true for the folder itself: `path == folder` is a fast path"
     ),
@@ -171,7 +180,7 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
      "if not (every_key or selection.wants_key(secret.key)):"): (
         "a fast path: with no --key, wants_key is true for every key"
     ),
-    ("secretsync/manifest/loader.py", "_rule_problems", "`False` -> `True`",
+    ("secretsync/manifest/rules.py", "rule_problems", "`False` -> `True`",
      "for path in _control_in_paths(data, (), in_path_field=False):"): (
         "the flag matters only for a string or list; the top of a manifest is always a mapping "
         "here (anything else becomes {}), whose fields set the flag for themselves"
