@@ -64,7 +64,7 @@ TARGETS = (
         "secretsync/sourcecraft/endpoint.py",
         (),
         ("tests/sourcecraft/test_endpoint.py", "tests/sourcecraft/test_endpoint_rules.py",
-         "tests/test_pipeline.py"),
+         "tests/sourcecraft/test_token_env.py", "tests/test_pipeline.py"),
     ),
     Target(
         "redaction",
@@ -445,6 +445,10 @@ def main() -> int:
         "--timeout", type=float, default=120.0,
         help="seconds per mutant (at least 3x the unmutated run of the target's tests)",
     )
+    parser.add_argument(
+        "--function", action="append", default=[],
+        help="only mutants of functions whose name contains this (repeatable)",
+    )
     args = parser.parse_args()
     targets = [t for t in TARGETS if not args.only or any(o in t.name for o in args.only)]
     for target in targets:
@@ -460,6 +464,8 @@ def main() -> int:
     if args.list:
         for target in targets:
             for m in mutants(target):
+                if args.function and not any(f in m.function for f in args.function):
+                    continue
                 _say(f"{target.module}:{m.function}: {m.description}   | {m.text}")
         return 0
 
@@ -480,6 +486,8 @@ def main() -> int:
             killed = survived = explained = 0
             started = time.monotonic()
             for m in mutants(target, work):  # the copy: the checkout may move meanwhile
+                if args.function and not any(f in m.function for f in args.function):
+                    continue
                 module.write_text(m.source, encoding="utf-8")
                 try:
                     alive = _run_tests(work, target.tests, timeout_s)
