@@ -185,6 +185,11 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         "the flag matters only for a string or list; the top of a manifest is always a mapping "
         "here (anything else becomes {}), whose fields set the flag for themselves"
     ),
+    ("secretsync/sources/files.py", "SourceFiles.in_repository", "operand 1 of `or` dropped",
+     "return real == folder or real.startswith(inside)"): (
+        "asked only of a path already read as a file, and the repository's own folder is a "
+        "folder: it never gets that far"
+    ),
     **{
         ("secretsync/safefile.py", "read_small_file", change, line): (
             "getattr's default is used only where os lacks the flag (not on POSIX): the real "

@@ -1,6 +1,7 @@
 """File confinement at its edges: dot segments, the manifest's folder itself, and which refusal
 a reader gets (mutants of sources/resolve.py that scripts/mutation.py found unwatched)."""
 
+from secretsync.sources.files import SourceFiles
 from secretsync.sources.resolve import resolve_sources
 from tests.sources.helpers import M, group_of, manifest, one, values, write
 
@@ -27,3 +28,9 @@ def test_a_refusal_with_file_roots_says_every_root_was_tried(tmp_path):
     )
     m = manifest("default: {secrets: {A: {file: ../shared/ok.key}}}\n", top=top, path=f"proj/{M}")
     assert values(group_of(resolve_sources(m, {}))) == {"A": b"fine"}
+
+
+def test_a_file_name_the_os_cannot_take_is_a_reason_not_a_crash(tmp_path):
+    # load_manifest refuses lone surrogates; a Manifest built by hand reaches SourceFiles.
+    m = manifest("default: {secrets: {K: {file: k.key}}}\n")
+    assert SourceFiles(m).read("bad\ud800.key") == "is not a valid file name"
