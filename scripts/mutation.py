@@ -94,14 +94,14 @@ TARGETS = (
         # the whole of tests/manifest and tests/sources took 3 minutes a run
         ("tests/manifest/test_rules_mutants.py", "tests/manifest/test_broken_input.py",
          "tests/manifest/test_extensions.py", "tests/manifest/test_contract.py",
-         "tests/sources/test_source_errors.py"),
+         "tests/manifest/test_limits.py", "tests/sources/test_source_errors.py"),
     ),
     Target(
         "manifest reading",
         "secretsync/manifest/loader.py",
         ("_read_bytes", "_Builder.manifest"),
         ("tests/manifest/test_broken_input.py", "tests/manifest/test_extensions.py",
-         "tests/sources/test_source_errors.py"),
+         "tests/sourcecraft/test_token_env.py", "tests/sources/test_source_errors.py"),
     ),
     Target(
         "safe file reading",
