@@ -11,13 +11,20 @@ time (user + system), so that a shared machine's neighbours do not count.
 - `secretsync validate` as a whole process on bench.py's plan workspace (500 repos x 2
   groups, one .env file each): both fast paths on, then each switched off. This is the gain
   set against a whole run.
+- HTTP (`--only http`): the client's CPU per request (1,000 group listings in one process,
+  against bench.py's emulator on the same workspace), as shipped and with each fast path of
+  `http/` switched off: the URL shortcut (`urlpath.py`'s `UrlMaker` swap), the `send`
+  override (`client.py`'s `LeanAsyncClient.send`), both, and the lean transport itself
+  (`transport.py`; httpx's own in its place). The variants take turns, run after run, so
+  that a shared machine's load falls on all of them alike.
 
-    .venv/bin/python benchmarks/fast_paths.py [--runs 9]
+    .venv/bin/python benchmarks/fast_paths.py [--runs 9] [--only schema|dotenv|process|http]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import resource
 import statistics
@@ -28,16 +35,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench import CASES, write_workspace
+from bench import CASES, TOKEN, Emulator, write_workspace
 from load_manifest import big_manifest
 
+from secretsync.http import client as http_client
+from secretsync.http import urlpath
 from secretsync.manifest import schema
 from secretsync.manifest.loader import load_manifest
 from secretsync.manifest.yamlread import read_yaml
+from secretsync.models import Secret
+from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
 from secretsync.sources import dotenvfile
 from secretsync.sources.resolve import resolve_sources
+from secretsync.tasks import map_bounded
 
 PLAN_CASE = CASES[2]  # plan converged, 500 repos x 2 groups x 10 keys
 SCHEMA_OFF = "import secretsync.manifest.schema as s; s.quick_valid = lambda data: False"
@@ -168,17 +182,115 @@ def process_figures(plan_manifest: Path, runs: int) -> None:
         row(f"bench plan workspace, {name}", process_s(f"{off}; {validate}", runs), fast)
 
 
+def url_off() -> Callable[[], None]:
+    """Switch the URL shortcut off for clients made from now on."""
+    made = urlpath.UrlMaker.__init__
+
+    def public_only(self: urlpath.UrlMaker, base: httpx.URL) -> None:
+        made(self, base)
+        self._fast = False
+
+    urlpath.UrlMaker.__init__ = public_only  # type: ignore[method-assign]
+
+    def undo() -> None:
+        urlpath.UrlMaker.__init__ = made  # type: ignore[method-assign]
+
+    return undo
+
+
+def send_off() -> Callable[[], None]:
+    """Switch the send override off."""
+    override = http_client.LeanAsyncClient.send
+    http_client.LeanAsyncClient.send = httpx.AsyncClient.send  # type: ignore[method-assign]
+
+    def undo() -> None:
+        http_client.LeanAsyncClient.send = override  # type: ignore[method-assign]
+
+    return undo
+
+
+def listings_cpu_s(url: str, n: int) -> float:
+    """CPU time of `n` group listings (16 in flight) through a fresh client, in this process."""
+
+    async def main() -> float:
+        async with build_http_client(parallelism=16) as http:
+            client = SourceCraftClient(
+                http, base_url=url, token=Secret(TOKEN.encode()), parallelism=16
+            )
+            repo = await client.get_repo("bench/svc-0000")  # warms the connection
+            await client.list_secrets(repo.repo_id, "default")
+            start = time.process_time()
+            await map_bounded(lambda _: client.list_secrets(repo.repo_id, "default"), range(n), 16)
+            return time.process_time() - start
+
+    return asyncio.run(main())
+
+
+def lean_off() -> Callable[[], None]:
+    """httpx's own transport instead of the lean one: what a run gets when a proxy variable
+    is set (here none is, so it connects directly)."""
+    real = http_client.proxy_configured
+    http_client.proxy_configured = lambda: True
+
+    def undo() -> None:
+        http_client.proxy_configured = real
+
+    return undo
+
+
+def http_figures(seed: Path, runs: int) -> None:
+    per_run = 1000
+    header(
+        f"HTTP fast paths: CPU of {per_run:,} group listings in one process, 16 in flight "
+        "(bench's emulator)"
+    )
+    switches: dict[str, list[Callable[[], Callable[[], None]]]] = {
+        "as shipped": [],
+        "URL shortcut off": [url_off],
+        "send override off": [send_off],
+        "both off": [url_off, send_off],
+        "lean transport off (httpx's own)": [lean_off],
+    }
+    spent: dict[str, list[float]] = {name: [] for name in switches}
+    emulator = Emulator(seed)
+    try:
+        for _ in range(runs):
+            for name, offs in switches.items():
+                undos = [off() for off in offs]
+                try:
+                    spent[name].append(listings_cpu_s(emulator.url, per_run))
+                finally:
+                    for undo in undos:
+                        undo()
+    finally:
+        emulator.close()
+    shipped = statistics.median(spent["as shipped"])
+    print(f"  as shipped: {shipped / per_run * 1e6:.0f} us of CPU per request (median of {runs})")
+    for name in list(switches)[1:]:
+        off = statistics.median(spent[name])
+        row(f"{name} (median of {runs})", off, shipped)
+        print(f"  {'':<58} {(off - shipped) / per_run * 1e6:+8.1f} us per request")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs per figure (median)")
+    parser.add_argument(
+        "--only", choices=["schema", "dotenv", "process", "http"], help="one section only"
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="secretsync-fast-") as tmp:
         root = Path(tmp)
-        plan_manifest, _ = write_workspace(PLAN_CASE, root / "plan")
-        schema_figures(root, plan_manifest, args.runs)
-        dotenv_figures(root, plan_manifest, args.runs)
-        process_figures(plan_manifest, args.runs)
+        plan_manifest, seed = write_workspace(PLAN_CASE, root / "plan")
+        if args.only in (None, "schema"):
+            schema_figures(root, plan_manifest, args.runs)
+        if args.only in (None, "dotenv"):
+            dotenv_figures(root, plan_manifest, args.runs)
+        if args.only in (None, "process"):
+            process_figures(plan_manifest, args.runs)
+        if args.only in (None, "http"):
+            http_figures(seed, args.runs)
 
 
 if __name__ == "__main__":

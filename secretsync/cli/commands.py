@@ -119,6 +119,7 @@ def plan(
     allow_env: EnvAllowlist | None,
     api_url: str | None,
     parallelism: int,
+    request_timeout: float,
     repos: tuple[str, ...],
     groups: tuple[str, ...],
     keys: tuple[str, ...],
@@ -230,6 +231,7 @@ def apply(
     allow_env: EnvAllowlist | None,
     api_url: str | None,
     parallelism: int,
+    request_timeout: float,
     repos: tuple[str, ...],
     groups: tuple[str, ...],
     keys: tuple[str, ...],
@@ -299,9 +301,15 @@ def apply(
         if result.interrupted:
             err("interrupted: the report lists what finished; run apply again to converge")
             return EXIT_INTERRUPTED
-        if result.failed:
+        if result.failed or result.skipped:
             where = "see above" if output_format == "text" else f"see the {output_format} output"
-            err(f"error: {result.failed} change(s) failed; {where}")
+            if result.failed:
+                err(f"error: {result.failed} change(s) failed; {where}")
+            if result.skipped:
+                err(
+                    f"error: {result.skipped} deletion(s) held back because a write of this "
+                    f"run failed; {where}"
+                )
             return EXIT_ERROR
         return EXIT_OK if written else EXIT_ERROR
 

@@ -24,9 +24,11 @@ import httpx
 
 from secretsync.defaults import DEFAULT_PARALLELISM
 from secretsync.errors import ConfigError
-from secretsync.http.client import build_http_client
-from secretsync.http.urlpath import UrlMaker
+from secretsync.http import client as http_client
+from secretsync.http.tls import TrustStoreError
+from secretsync.http.urlpath import UnsafeTarget, UrlMaker
 from secretsync.models import OperationInfo, RepoInfo, Secret
+from secretsync.sourcecraft import paths
 from secretsync.sourcecraft.answers import (
     json_body,
     json_object,
@@ -54,6 +56,11 @@ HINT_REPO_404 = "check the repository slug/id and that the token can see it"
 # The largest page the emulator accepts (it answers 400 beyond). The API's own maximum is not
 # documented; a server that caps lower still pages correctly, with more pages.
 ORG_PAGE_SIZE = 100
+# Paging bounds for an org's repositories. 1,000 pages of 100 is 100,000 repositories, far
+# past any org secretsync serves; a few pages in a row with nothing new means no progress.
+MAX_PAGES = 1000
+MAX_IDLE_PAGES = 3
+MAX_PAGE_TOKEN_CHARS = 4096  # tokens are kept to spot a repeat: each must stay small
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,12 +156,12 @@ class SourceCraftClient:
         org, sep, repo = slug.partition("/")
         if not (org and sep and repo) or "/" in repo:
             raise ConfigError(f"repository {slug!r} is not written as org/repo")
-        path = f"/repos/{_seg(org)}/{_seg(repo)}"
+        path = paths.repo(org, repo)
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
         return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
     async def get_repo_by_id(self, repo_id: str) -> RepoInfo:
-        path = f"/repos/id:{_seg(repo_id)}"
+        path = paths.repo_by_id(repo_id)
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
         return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
@@ -167,11 +174,17 @@ class SourceCraftClient:
         self, org: str, *, page_size: int = ORG_PAGE_SIZE
     ) -> AsyncGenerator[list[RepoInfo], None]:
         """The org's repositories one page at a time, so a caller that has found what it looks
-        for can stop paging (each page is one request)."""
-        path = f"/orgs/{_seg(org)}/repos"
+        for can stop paging (each page is one request). A repository listed again on a later
+        page is left out. A server that never stops paging (the same token again, pages that
+        add nothing, more pages than any org needs) is an error, never an endless loop: see
+        the bounds above the class."""
+        path = paths.org_repos(org)
+        known: set[str] = set()  # repository ids already yielded
         seen: set[str] = set()
         token = ""
-        while True:
+        idle_pages = 0
+        status = 200
+        for _page in range(MAX_PAGES):
             params = {"page_size": str(page_size)}
             if token:
                 params["page_token"] = token
@@ -181,30 +194,56 @@ class SourceCraftClient:
             items = body.get("repositories") or []
             if not isinstance(items, list):
                 raise malformed("GET", path, status, "`repositories` is not a list")
-            page = [repository(item, "GET", path, status) for item in items]
+            if len(items) > page_size:
+                raise malformed(
+                    "GET",
+                    path,
+                    status,
+                    f"a page holds {len(items)} repositories, asked {page_size}",
+                )
+            page = []
+            for item in items:
+                info = repository(item, "GET", path, status)
+                if info.repo_id not in known:
+                    known.add(info.repo_id)
+                    page.append(info)
             token = body.get("next_page_token") or ""
             if not isinstance(token, str):
                 raise malformed("GET", path, status, "`next_page_token` is not a string")
             yield page
             if not token:
                 return
+            if len(token) > MAX_PAGE_TOKEN_CHARS:
+                raise malformed("GET", path, status, "`next_page_token` is implausibly long")
             if token in seen:  # a server bug must not become an endless loop
                 raise malformed("GET", path, status, "the same page token came back twice")
             seen.add(token)
+            idle_pages = 0 if page else idle_pages + 1
+            if idle_pages >= MAX_IDLE_PAGES:
+                raise malformed(
+                    "GET",
+                    path,
+                    status,
+                    f"{idle_pages} pages in a row listed no new repository but offered another "
+                    "page; stopped paging",
+                )
+        raise malformed(
+            "GET", path, status, f"the listing did not end within {MAX_PAGES} pages; stopped paging"
+        )
 
     async def list_secrets(self, repo_id: str, group: str) -> dict[str, Secret | None]:
-        path = f"/repos/id:{_seg(repo_id)}/secrets"
+        path = paths.secrets(repo_id)
         response = await self._send("GET", path, params={"secret_group": group})
         return listing(response, "GET", path)
 
     async def put_secret(self, repo_id: str, group: str, key: str, value: Secret) -> OperationInfo:
-        path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
+        path = paths.secret(repo_id, key)
         body = {"value": base64.b64encode(value.reveal()).decode("ascii")}
         response = await self._send("PUT", path, params={"secret_group": group}, body=body)
         return write_answer(response, "PUT", path)
 
     async def delete_secret(self, repo_id: str, group: str, key: str) -> OperationInfo | None:
-        path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
+        path = paths.secret(repo_id, key)
         response = await self._send("DELETE", path, params={"secret_group": group}, accept_404=True)
         if response.status_code == 404:
             return None  # already absent: the goal of a delete
@@ -235,7 +274,7 @@ class SourceCraftClient:
         once: bool = False,
     ) -> tuple[int, dict[str, Any]]:
         """(status, JSON object) of a 2xx answer, for the calls without a record of their own
-        (pull request comments); `path` is already percent-encoded (see `path_segment`)."""
+        (pull request comments); `path` comes from paths.py."""
         sender = self._once if once else self._sender
         response = await sender.send(method, self._url(path, params), body=body)
         if not response.content:
@@ -267,56 +306,49 @@ class SourceCraftClient:
     def _url(self, path: str, params: Mapping[str, str] | None = None) -> httpx.URL:
         # The whole URL, query included, is made once here (see urlpath.py): httpx re-parses a
         # URL for every copy and every params merge, and at hundreds of requests a second
-        # that shows.
+        # that shows. `path` comes from paths.py, so the target is strict and UrlMaker takes it
+        # as is; UnsafeTarget here would be a bug, and it refuses rather than normalises.
         query = f"?{urlencode(params, quote_via=quote)}" if params else ""
         return self._make_url(self._prefix + path + query)
 
     def _status_url(self, op: OperationInfo) -> httpx.URL:
-        fallback = self._url(f"/operations/secrets/id:{_seg(op.operation_id)}")
-        if not op.status_url:
-            return fallback
-        quick = self._same_origin_target(op.status_url)
-        if quick is not None:
-            try:
-                return self._make_url(quick)
-            except (httpx.InvalidURL, UnicodeEncodeError):
-                return fallback
-        try:
-            url = httpx.URL(f"{self._base}".rstrip("/") + "/").join(op.status_url)
-        except httpx.InvalidURL:
-            return fallback
-        same_origin = (url.scheme, url.host, url.port) == (
-            self._base.scheme,
-            self._base.host,
-            self._base.port,
-        )
-        if not same_origin:
-            # The token goes only where the user pointed us.
-            logger.debug("status_url points at another host; polling %s instead", fallback.path)
-            return fallback
-        return url
+        """Where to poll `op`: its `status_url` when that is a strict target on the API's own
+        origin, else the documented path built from its id."""
+        if op.status_url:
+            target = self._same_origin_target(op.status_url)
+            if target is not None:
+                try:
+                    return self._make_url(target)
+                except UnsafeTarget:
+                    pass
+            # The token goes only where the user pointed us, and only to a plain path.
+            logger.debug("status_url is not a plain path on the API's host; using the id")
+        return self._url(paths.operation(op.operation_id))
 
     def _same_origin_target(self, status_url: str) -> str | None:
-        """Path and query of an absolute same-origin or root-relative `status_url`, parsed
-        cheaply; None for anything else (left to the careful join above)."""
+        """Path and query of a same-origin `status_url` (absolute, root-relative, or relative
+        to the API URL), parsed cheaply; None for another origin or anything odd."""
         try:
             parts = urlsplit(status_url)
             port = parts.port
         except ValueError:
             return None
-        if parts.fragment or not parts.path.startswith("/"):
+        if parts.fragment or not parts.path:
             return None
         if parts.scheme or parts.netloc:
             default = 443 if parts.scheme == "https" else 80
             origin = (parts.scheme, (parts.hostname or "").lower(), port or default)
             if origin != self._origin:
                 return None
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+        path = parts.path if parts.path.startswith("/") else f"{self._prefix}/{parts.path}"
+        return path + (f"?{parts.query}" if parts.query else "")
 
 
-def _seg(text: str) -> str:
-    """One path segment, percent-encoded whole (a `/` in a key must not become a path)."""
-    return quote(text, safe="")
-
-
-path_segment = _seg
+def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.AsyncClient:
+    """The run's HTTP client (http/client.py), with a trust-store problem as a ConfigError."""
+    try:
+        return http_client.build_http_client(parallelism=parallelism, timeout_s=timeout_s)
+    except TrustStoreError as exc:
+        raise ConfigError(
+            str(exc), hint="point SSL_CERT_FILE at a PEM file of CA certificates, or unset it"
+        ) from exc
