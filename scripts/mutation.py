@@ -75,10 +75,18 @@ TARGETS = (
     ),
     Target(
         "path building",
+        "secretsync/sourcecraft/paths.py",
+        (),
+        ("tests/sourcecraft/test_paths.py", "tests/sourcecraft/test_comment_paths.py",
+         "tests/sourcecraft/test_client_requests.py"),
+    ),
+    Target(
+        "status URL origin",
         "secretsync/sourcecraft/client.py",
-        ("_seg", "SourceCraftClient._url", "SourceCraftClient._status_url",
+        ("SourceCraftClient._url", "SourceCraftClient._status_url",
          "SourceCraftClient._same_origin_target"),
-        ("tests/sourcecraft",),
+        ("tests/sourcecraft/test_status_url.py", "tests/sourcecraft/test_client_requests.py",
+         "tests/sourcecraft/test_paths.py", "tests/sourcecraft/test_endpoint_rules.py"),
     ),
     Target(
         "file confinement",
@@ -116,6 +124,19 @@ TARGETS = (
 # about, and an explanation must keep matching its mutant until that line itself changes (then
 # the run lists the entry as stale, and the mutant as a survivor to look at again).
 EXPLAINED: dict[tuple[str, str, str, str], str] = {
+    ("secretsync/sourcecraft/client.py", "SourceCraftClient._same_origin_target",
+     "operand 2 of `or` dropped", "if parts.fragment or not parts.path:"): (
+        "defence in depth: an empty path becomes the prefix with a trailing '/', an empty "
+        "segment UrlMaker refuses, which takes the same fallback"
+    ),
+    ("secretsync/sourcecraft/client.py", "SourceCraftClient._status_url",
+     "`if` condition always true", "if op.status_url:"): (
+        "a shortcut: an absent status_url parses to no path, which takes the same fallback"
+    ),
+    ("secretsync/sourcecraft/client.py", "SourceCraftClient._status_url", "call removed",
+     "logger.debug(\"status_url is not a plain path on the API's host; using the id\")"): (
+        "a debug log line"
+    ),
     ("secretsync/names.py", "one_line", "`if` condition always false",
      "if not _CONTROL.search(name):"): (
         "a fast path: with no control character the substitution returns the name unchanged"
@@ -150,18 +171,6 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
     ("secretsync/sources/files.py", "SourceFiles.realpath", "`if` condition always true",
      "if is_link:"): (
         "the slow path for a file that is not a link: os.path.realpath gives the same path"
-    ),
-    **{
-        ("secretsync/sourcecraft/endpoint.py", "_origin", change,
-         'port = parts.port or (443 if parts.scheme == "https" else 80)'): (
-            "http's default port is never compared: _origin's one caller compares with the "
-            "https default, and check_url allows http on loopback only, so the schemes differ"
-        )
-        for change in ("`80` -> `81`", "`80` -> `79`")
-    },
-    ("secretsync/sourcecraft/endpoint.py", "_origin", "operand 2 of `or` dropped",
-     'return (parts.scheme, (parts.hostname or "").lower(), port)'): (
-        "_origin only sees URLs check_url accepted, and check_url refuses one with no host"
     ),
     ("secretsync/sources/files.py", "SourceFiles.load", "call removed",
      'log.debug("read %d bytes from a source file", len(data))'): (
@@ -286,6 +295,8 @@ def _edits(node: ast.AST) -> Iterator[tuple[str, object]]:
     elif isinstance(node, ast.Return) and node.value is not None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool):
             return  # the Constant rule flips it
+        if isinstance(node.value, ast.Constant) and node.value.value is None:
+            return  # `return None` already: the same program
         yield "`return` of None instead", ("ret",)
     elif isinstance(node, (ast.Continue, ast.Break)):
         yield f"`{type(node).__name__.lower()}` removed", ("stmt",)

@@ -37,7 +37,7 @@ from secretsync.sourcecraft.answers import (
     repository,
     write_answer,
 )
-from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV, is_header_safe
+from secretsync.sourcecraft.endpoint import DEFAULT_TOKEN_ENV, is_header_safe, origin
 from secretsync.sourcecraft.retry import RetryingSender, RetryPolicy, malformed
 from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
@@ -104,8 +104,7 @@ class SourceCraftClient:
             raise ConfigError(f"API URL {base_url!r} is not an http(s) URL")
         self._prefix = self._base.raw_path.decode("ascii").partition("?")[0].rstrip("/")
         self._make_url = UrlMaker(self._base.copy_with(raw_path=b"/"))
-        default_port = 443 if self._base.scheme == "https" else 80
-        self._origin = (self._base.scheme, self._base.host.lower(), self._base.port or default_port)
+        self._origin = origin(base_url)
         self._token_env = token_env
         self._limiter = AdaptiveLimiter(parallelism=parallelism, clock=clock, sleep=sleep)
         self._sender = RetryingSender(
@@ -329,17 +328,13 @@ class SourceCraftClient:
         """Path and query of a same-origin `status_url` (absolute, root-relative, or relative
         to the API URL), parsed cheaply; None for another origin or anything odd."""
         try:
-            parts = urlsplit(status_url)
-            port = parts.port
+            parts = urlsplit(status_url)  # a bracketed host that is no IPv6 address raises
         except ValueError:
             return None
         if parts.fragment or not parts.path:
             return None
-        if parts.scheme or parts.netloc:
-            default = 443 if parts.scheme == "https" else 80
-            origin = (parts.scheme, (parts.hostname or "").lower(), port or default)
-            if origin != self._origin:
-                return None
+        if (parts.scheme or parts.netloc) and origin(status_url) != self._origin:
+            return None
         path = parts.path if parts.path.startswith("/") else f"{self._prefix}/{parts.path}"
         return path + (f"?{parts.query}" if parts.query else "")
 

@@ -86,7 +86,7 @@ def choose_api_url(*, manifest_url: str | None, pipeline_url: str | None) -> str
         return check_url(pipeline_url, origin="--api-url / " + API_URL_ENV)
     if manifest_url:
         url = check_url(manifest_url, origin="api.url in the manifest")
-        if _origin(url) != _origin(DEFAULT_API_URL):
+        if origin(url) != origin(DEFAULT_API_URL):
             host = urlsplit(url).netloc
             raise UnpinnedUrlError(
                 f"the manifest's api.url names {host}, but a manifest may not send the token "
@@ -127,7 +127,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return (parts.scheme, (parts.hostname or "").lower(), port)
+Origin = tuple[str, str, int]
+
+
+def origin(url: str) -> Origin | None:
+    """(scheme, host in lower case, port with the scheme's default filled in): what decides
+    whether two URLs reach the same server. None for a URL whose port cannot be read."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return (parts.scheme, (parts.hostname or "").lower(), port or default)

@@ -8,6 +8,7 @@ from secretsync.sourcecraft.endpoint import (
     choose_api_url,
     is_header_safe,
     is_loopback,
+    origin,
     read_token,
 )
 
@@ -98,3 +99,28 @@ def test_is_header_safe_bounds():
     assert not is_header_safe(b" ")  # 0x20
     assert not is_header_safe(b"\x7f")
     assert not is_header_safe(b"a\x80")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("https://sc.example", "https://SC.example:443/x", True),
+        ("http://127.0.0.1", "http://127.0.0.1:80", True),
+        ("https://sc.example", "http://sc.example", False),
+        ("https://sc.example", "https://sc.example:8443", False),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8081", False),
+        ("https://sc.example", "https://sc.example.evil", False),
+        ("https://sc.example", "//sc.example/x", False),  # no scheme: not the API's origin
+    ],
+)
+def test_origin_decides_what_is_the_same_server(a, b, same):
+    assert (origin(a) == origin(b)) is same
+
+
+def test_origin_of_an_unreadable_port_is_none():
+    assert origin("https://sc.example:99999") is None
+    assert origin("https://sc.example:x") is None
+
+
+def test_origin_of_a_url_without_a_host_has_an_empty_host():
+    assert origin("https:ops/op-1") == ("https", "", 443)
