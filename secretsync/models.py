@@ -256,6 +256,17 @@ class Change:
     value: Secret | None = None  # what create/update sends
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IgnoredKey:
+    """A key the API listed that is not a valid secret name: reported, never read, written or
+    deleted (it would have to travel in a URL path)."""
+
+    repo: str
+    repo_id: str
+    group: str
+    key: str  # as listed: show it only through the report's escaping
+
+
 # Plans and results hold thousands of records: their reprs are summaries. (asyncio's Runner
 # formats its main task, result included, when it checks the SIGINT handler; a full repr of a
 # 10,000-change plan cost 0.2 s there.)
@@ -268,6 +279,7 @@ class Plan:
     partial: bool = False  # narrowed by --repo/--group/--key
     filters: tuple[str, ...] = ()  # e.g. ("--repo acme/*",) for the report
     warnings: tuple[str, ...] = ()
+    ignored: tuple[IgnoredKey, ...] = ()  # listed keys that are not valid secret names
 
     def __repr__(self) -> str:
         return f"Plan({len(self.changes)} changes, {len(self.targets)} targets)"

@@ -23,9 +23,15 @@ SLUG: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
 ORG: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 UUID: Final = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 
+# An id the API hands out (repositories: UUIDs; operations: not documented). Ids travel in
+# paths (`/repos/id:{id}`), so only plain ones are used: no '/', '%', '?', '#', no dot segment.
+API_ID: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
+
 # Python's `$` also matches before a final newline ("A\n"); in code always use fullmatch,
 # and schema.py gives the schema's `pattern` the ECMA-262 meaning of `$`.
 KEY_RE: Final = re.compile(KEY)
+ORG_RE: Final = re.compile(ORG)
+API_ID_RE: Final = re.compile(API_ID)
 
 _KEY_HELP = "start with a letter or '_' and contain only letters, digits and '_'"
 _NAME_HELP = "start with a letter or digit and contain only letters, digits, '_', '.' and '-'"

@@ -7,7 +7,8 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from secretsync.models import Action, Change, DesiredGroup, Plan, Target
+from secretsync.models import Action, Change, DesiredGroup, IgnoredKey, Plan, Target
+from secretsync.names import KEY_RE, quote
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +75,7 @@ class GroupPlan:
     target: Target
     changes: tuple[Change, ...]
     warnings: tuple[str, ...]
+    ignored: tuple[IgnoredKey, ...] = ()
 
 
 def plan_group(
@@ -112,8 +114,16 @@ def plan_group(
                 value=secret.value if action in (Action.CREATE, Action.UPDATE) else None,
             )
         )
+    ignored = tuple(
+        IgnoredKey(repo=target.repo, repo_id=target.repo_id, group=target.group, key=key)
+        for key in stored
+        if not KEY_RE.fullmatch(key)
+    )
+    if ignored:
+        warnings.append(_ignored_warning(target, ignored))
     if target.prune:
-        for key in sorted(k for k in stored if k not in wanted and selection.wants_key(k)):
+        unmanaged = (k for k in stored if k not in wanted and KEY_RE.fullmatch(k))
+        for key in sorted(k for k in unmanaged if selection.wants_key(k)):
             changes.append(
                 Change(
                     repo=target.repo,
@@ -124,7 +134,25 @@ def plan_group(
                     source=None,
                 )
             )
-    return GroupPlan(target=target, changes=tuple(changes), warnings=tuple(warnings))
+    return GroupPlan(
+        target=target, changes=tuple(changes), warnings=tuple(warnings), ignored=ignored
+    )
+
+
+_SHOWN_IGNORED = 5
+
+
+def _ignored_warning(target: Target, ignored: Sequence[IgnoredKey]) -> str:
+    """One line per group, however many keys a server lists: a few names, then a count."""
+    n = len(ignored)
+    names = ", ".join(quote(i.key) for i in ignored[:_SHOWN_IGNORED])
+    more = f" and {n - _SHOWN_IGNORED} more" if n > _SHOWN_IGNORED else ""
+    them = "it is" if n == 1 else "they are"
+    return (
+        f"{target.repo} group {target.group}: the API lists {n} key{'' if n == 1 else 's'} "
+        f"that {'is not a valid secret name' if n == 1 else 'are not valid secret names'} "
+        f"({names}{more}); {them} left alone, never written or deleted"
+    )
 
 
 def join_plan(parts: Sequence[GroupPlan], selection: Selection = Selection()) -> Plan:
@@ -135,6 +163,7 @@ def join_plan(parts: Sequence[GroupPlan], selection: Selection = Selection()) ->
         partial=selection.partial,
         filters=selection.describe(),
         warnings=tuple(warning for part in parts for warning in part.warnings),
+        ignored=tuple(key for part in parts for key in part.ignored),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from secretsync import __version__
 from secretsync.models import ApplyResult, Plan
 from secretsync.names import one_line
-from secretsync.report.outcomes import outcomes_of, summarize
+from secretsync.report.outcomes import MAX_IGNORED_SHOWN, outcomes_of, shown_key, summarize
 
 REPORT_FORMAT_VERSION = 1
 
@@ -50,6 +50,10 @@ def build_report(command: str, plan: Plan, result: ApplyResult | None = None) ->
             for t in plan.targets
         ],
         "warnings": list(plan.warnings),
+        "ignored_keys": [
+            {"repo": i.repo, "repo_id": i.repo_id, "group": i.group, "key": shown_key(i.key)}
+            for i in plan.ignored[:MAX_IGNORED_SHOWN]
+        ],
         "changes": changes,
     }
 

@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from secretsync import __version__
 from secretsync.models import Action, ApplyResult, Change, Outcome, Plan
 from secretsync.names import one_line
-from secretsync.report.outcomes import outcome_words, outcomes_of, summarize
+from secretsync.report.outcomes import (
+    MAX_IGNORED_SHOWN,
+    outcome_words,
+    outcomes_of,
+    shown_key,
+    summarize,
+)
 
 _MD_VERB = {
     Action.CREATE: "create",
@@ -64,6 +70,19 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         said = "secret(s) will be deleted (prune):" if result is None else "deletion(s) (prune):"
         lines.append(f"> [!WARNING]\n> {len(deletions)} {said}")
         lines += [f"> - {_code(c.repo)} / {_code(c.group)} / {_code(c.key)}" for c in deletions]
+        lines.append("")
+    if plan.ignored:
+        n = len(plan.ignored)
+        lines.append(
+            f"> [!WARNING]\n> {n} listed key(s) are not valid secret names; "
+            "left alone, never written or deleted:"
+        )
+        lines += [
+            f"> - {_code(i.repo)} / {_code(i.group)} / {_code(shown_key(i.key))}"
+            for i in plan.ignored[:MAX_IGNORED_SHOWN]
+        ]
+        if n > MAX_IGNORED_SHOWN:
+            lines.append(f"> - and {n - MAX_IGNORED_SHOWN} more")
         lines.append("")
     for warning in plan.warnings:
         lines.append(f"- ⚠️ {_md(warning)}")

@@ -22,7 +22,20 @@ def summarize(plan: Plan, result: ApplyResult | None) -> dict[str, int]:
     summary["failed"] = statuses["failed"]
     if result is not None:
         summary["not_started"] = statuses["not_started"]
+    if plan.ignored:
+        summary["ignored"] = len(plan.ignored)
     return summary
+
+
+MAX_IGNORED_SHOWN = 100  # a server may list a million odd keys: the count says how many
+MAX_IGNORED_KEY_CHARS = 200
+
+
+def shown_key(key: str) -> str:
+    """A listed key as a report shows it: cut when absurdly long (escaping is the format's)."""
+    if len(key) <= MAX_IGNORED_KEY_CHARS:
+        return key
+    return key[: MAX_IGNORED_KEY_CHARS - 3] + "..."
 
 
 def outcome_words(outcome: Outcome | None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from secretsync.models import OperationInfo, RepoInfo, Secret
+from secretsync.names import API_ID_RE
 from secretsync.sourcecraft.retry import malformed
 
 
@@ -41,6 +42,9 @@ def repository(data: object, method: str, path: str, status: int) -> RepoInfo:
     repo_id = str_id(body.get("id"))
     if repo_id is None:
         raise malformed(method, path, status, "a repository has no `id`")
+    if not API_ID_RE.fullmatch(repo_id):
+        # It would become a path (`/repos/id:{id}/secrets`): only a plain id may.
+        raise malformed(method, path, status, "a repository's `id` is not a plain identifier")
     org = body.get("organization")
     org_slug = org.get("slug") if isinstance(org, dict) else None
     slug = body.get("slug")

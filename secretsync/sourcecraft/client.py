@@ -25,8 +25,9 @@ import httpx
 from secretsync.defaults import DEFAULT_PARALLELISM
 from secretsync.errors import ConfigError
 from secretsync.http.client import build_http_client
-from secretsync.http.urlpath import UrlMaker
+from secretsync.http.urlpath import UnsafeTarget, UrlMaker
 from secretsync.models import OperationInfo, RepoInfo, Secret
+from secretsync.sourcecraft import paths
 from secretsync.sourcecraft.answers import (
     json_body,
     json_object,
@@ -149,12 +150,12 @@ class SourceCraftClient:
         org, sep, repo = slug.partition("/")
         if not (org and sep and repo) or "/" in repo:
             raise ConfigError(f"repository {slug!r} is not written as org/repo")
-        path = f"/repos/{_seg(org)}/{_seg(repo)}"
+        path = paths.repo(org, repo)
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
         return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
     async def get_repo_by_id(self, repo_id: str) -> RepoInfo:
-        path = f"/repos/id:{_seg(repo_id)}"
+        path = paths.repo_by_id(repo_id)
         response = await self._send("GET", path, hint_404=HINT_REPO_404)
         return repository(json_body(response, "GET", path), "GET", path, response.status_code)
 
@@ -168,7 +169,7 @@ class SourceCraftClient:
     ) -> AsyncGenerator[list[RepoInfo], None]:
         """The org's repositories one page at a time, so a caller that has found what it looks
         for can stop paging (each page is one request)."""
-        path = f"/orgs/{_seg(org)}/repos"
+        path = paths.org_repos(org)
         seen: set[str] = set()
         token = ""
         while True:
@@ -193,18 +194,18 @@ class SourceCraftClient:
             seen.add(token)
 
     async def list_secrets(self, repo_id: str, group: str) -> dict[str, Secret | None]:
-        path = f"/repos/id:{_seg(repo_id)}/secrets"
+        path = paths.secrets(repo_id)
         response = await self._send("GET", path, params={"secret_group": group})
         return listing(response, "GET", path)
 
     async def put_secret(self, repo_id: str, group: str, key: str, value: Secret) -> OperationInfo:
-        path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
+        path = paths.secret(repo_id, key)
         body = {"value": base64.b64encode(value.reveal()).decode("ascii")}
         response = await self._send("PUT", path, params={"secret_group": group}, body=body)
         return write_answer(response, "PUT", path)
 
     async def delete_secret(self, repo_id: str, group: str, key: str) -> OperationInfo | None:
-        path = f"/repos/id:{_seg(repo_id)}/secrets/{_seg(key)}"
+        path = paths.secret(repo_id, key)
         response = await self._send("DELETE", path, params={"secret_group": group}, accept_404=True)
         if response.status_code == 404:
             return None  # already absent: the goal of a delete
@@ -235,7 +236,7 @@ class SourceCraftClient:
         once: bool = False,
     ) -> tuple[int, dict[str, Any]]:
         """(status, JSON object) of a 2xx answer, for the calls without a record of their own
-        (pull request comments); `path` is already percent-encoded (see `path_segment`)."""
+        (pull request comments); `path` comes from paths.py."""
         sender = self._once if once else self._sender
         response = await sender.send(method, self._url(path, params), body=body)
         if not response.content:
@@ -267,56 +268,39 @@ class SourceCraftClient:
     def _url(self, path: str, params: Mapping[str, str] | None = None) -> httpx.URL:
         # The whole URL, query included, is made once here (see urlpath.py): httpx re-parses a
         # URL for every copy and every params merge, and at hundreds of requests a second
-        # that shows.
+        # that shows. `path` comes from paths.py, so the target is strict and UrlMaker takes it
+        # as is; UnsafeTarget here would be a bug, and it refuses rather than normalises.
         query = f"?{urlencode(params, quote_via=quote)}" if params else ""
         return self._make_url(self._prefix + path + query)
 
     def _status_url(self, op: OperationInfo) -> httpx.URL:
-        fallback = self._url(f"/operations/secrets/id:{_seg(op.operation_id)}")
-        if not op.status_url:
-            return fallback
-        quick = self._same_origin_target(op.status_url)
-        if quick is not None:
-            try:
-                return self._make_url(quick)
-            except (httpx.InvalidURL, UnicodeEncodeError):
-                return fallback
-        try:
-            url = httpx.URL(f"{self._base}".rstrip("/") + "/").join(op.status_url)
-        except httpx.InvalidURL:
-            return fallback
-        same_origin = (url.scheme, url.host, url.port) == (
-            self._base.scheme,
-            self._base.host,
-            self._base.port,
-        )
-        if not same_origin:
-            # The token goes only where the user pointed us.
-            logger.debug("status_url points at another host; polling %s instead", fallback.path)
-            return fallback
-        return url
+        """Where to poll `op`: its `status_url` when that is a strict target on the API's own
+        origin, else the documented path built from its id."""
+        if op.status_url:
+            target = self._same_origin_target(op.status_url)
+            if target is not None:
+                try:
+                    return self._make_url(target)
+                except UnsafeTarget:
+                    pass
+            # The token goes only where the user pointed us, and only to a plain path.
+            logger.debug("status_url is not a plain path on the API's host; using the id")
+        return self._url(paths.operation(op.operation_id))
 
     def _same_origin_target(self, status_url: str) -> str | None:
-        """Path and query of an absolute same-origin or root-relative `status_url`, parsed
-        cheaply; None for anything else (left to the careful join above)."""
+        """Path and query of a same-origin `status_url` (absolute, root-relative, or relative
+        to the API URL), parsed cheaply; None for another origin or anything odd."""
         try:
             parts = urlsplit(status_url)
             port = parts.port
         except ValueError:
             return None
-        if parts.fragment or not parts.path.startswith("/"):
+        if parts.fragment or not parts.path:
             return None
         if parts.scheme or parts.netloc:
             default = 443 if parts.scheme == "https" else 80
             origin = (parts.scheme, (parts.hostname or "").lower(), port or default)
             if origin != self._origin:
                 return None
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def _seg(text: str) -> str:
-    """One path segment, percent-encoded whole (a `/` in a key must not become a path)."""
-    return quote(text, safe="")
-
-
-path_segment = _seg
+        path = parts.path if parts.path.startswith("/") else f"{self._prefix}/{parts.path}"
+        return path + (f"?{parts.query}" if parts.query else "")

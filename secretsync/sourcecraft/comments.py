@@ -22,8 +22,9 @@ from typing import Any
 
 from secretsync.errors import ApiError, ConfigError, SecretsyncError, TransportError
 from secretsync.names import ORG, quote
+from secretsync.sourcecraft import paths
 from secretsync.sourcecraft.answers import str_id
-from secretsync.sourcecraft.client import SourceCraftClient, path_segment
+from secretsync.sourcecraft.client import SourceCraftClient
 from secretsync.sourcecraft.retry import malformed
 
 PAGE_SIZE = 100
@@ -43,8 +44,7 @@ class PullRequestRef:
 
     @property
     def path(self) -> str:
-        parts = (self.org, self.repo, self.pull)
-        return "/repos/{}/{}/pulls/{}/comments".format(*map(path_segment, parts))
+        return paths.pull_comments(self.org, self.repo, self.pull)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,7 +131,7 @@ async def upsert_comment(
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         existing = await find_own_comment(client, ref, marker=marker, user_id=user_id)
         if existing is not None:
-            path = f"/pull_comments/id:{path_segment(existing)}"
+            path = paths.pull_comment(existing)
             await client.request_json("PATCH", path, body={"body": body, "publish": True})
             return PostedComment(comment_id=existing, created=False)
         try:

@@ -22,7 +22,7 @@ def test_client_error_shows_the_body_fields_and_is_not_retried(httpx_mock):
         },
     )
     with pytest.raises(ApiError) as caught:
-        call(lambda c: c.put_secret(REPO_ID, "default", "bad-key", Secret(b"v")))
+        call(lambda c: c.put_secret(REPO_ID, "default", "BAD_KEY", Secret(b"v")))
     error = caught.value
     assert (error.method, error.status, error.error_code, error.request_id) == (
         "PUT",
@@ -30,9 +30,9 @@ def test_client_error_shows_the_body_fields_and_is_not_retried(httpx_mock):
         "ValidationError",
         "req-42",
     )
-    assert error.path == f"/api/v1/repos/id:{REPO_ID}/secrets/bad-key"
+    assert error.path == f"/api/v1/repos/id:{REPO_ID}/secrets/BAD_KEY"
     assert str(error) == (
-        f"PUT /api/v1/repos/id:{REPO_ID}/secrets/bad-key -> HTTP 400 ValidationError: "
+        f"PUT /api/v1/repos/id:{REPO_ID}/secrets/BAD_KEY -> HTTP 400 ValidationError: "
         "key is invalid (key: must match [A-Z_]+) (request_id: req-42)"
     )
     assert len(httpx_mock.get_requests()) == 1

@@ -10,10 +10,7 @@ from secretsync.models import OperationInfo, RepoInfo, Secret
 from tests.sourcecraft.helpers import BASE, OP, REPO_ID, SECRETS, TOKEN, call
 
 
-@pytest.mark.parametrize(
-    ("key", "encoded"),
-    [("A_B", "A_B"), ("we ird/ä%:k", "we%20ird%2F%C3%A4%25%3Ak")],
-)
+@pytest.mark.parametrize(("key", "encoded"), [("A_B", "A_B")])  # odd keys: test_paths.py
 def test_put_secret_request_shape(httpx_mock, key, encoded):
     value = b"\x00\xff binary \xe2\x82\xac"
     httpx_mock.add_response(
