@@ -312,7 +312,7 @@ class Outcome:
     """What became of one change."""
 
     change: Change
-    status: Literal["success", "failed", "not_started"]
+    status: Literal["success", "failed", "not_started", "skipped"]  # skipped: a held-back delete
     operation_id: str | None = None
     error: ErrorInfo | None = None
 
@@ -331,3 +331,7 @@ class ApplyResult:
     @property
     def failed(self) -> int:
         return sum(1 for o in self.outcomes if o.status == "failed")
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "skipped")

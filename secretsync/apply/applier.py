@@ -3,9 +3,14 @@
 `parallelism` workers share one scheduler: a queue of writes ready to send and a heap of
 operations waiting for their next poll. A worker takes a due poll first (a finished operation
 frees its memory), else the next write, else waits for the earliest poll or new work; nobody
-holds a slot while waiting. Within a (repository, group) every create/update reaches a final
-state before a delete is sent, so a renamed secret never vanishes before its successor exists;
-if one of them failed, the group's deletes are held back (reported failed, `HeldBack`).
+holds a slot while waiting.
+
+Deletes run last: only after every create and update of the run has reached a final state, and
+only if all of them succeeded. A key moved from one group or repository to another is a write
+in one place and a delete in another; if the write failed and the delete went ahead, the
+secret would exist nowhere. So when any write of the run fails, every delete of the run is
+held back (status `skipped`, error `HeldBack`, saying why) and the run exits 1; the next apply
+deletes them once the writes land.
 
 A failed change is an Outcome, not an exception. Cancelling the task (Ctrl-C under
 asyncio.run) stops new writes and returns the outcomes known so far with interrupted=True.
@@ -18,7 +23,7 @@ import contextlib
 import heapq
 import logging
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -73,10 +78,6 @@ class _Job:
     polls: int = 0
     version: int = 0  # PollEstimate.version the first delay came from
 
-    @property
-    def group(self) -> tuple[str, str]:
-        return (self.change.repo_id, self.change.group)
-
 
 class _Scheduler:
     def __init__(
@@ -103,16 +104,13 @@ class _Scheduler:
             floor_s=poll.first_poll_s / 2,
             ceiling_s=poll.max_interval_s,
         )
-        self.open_writes: dict[tuple[str, str], int] = defaultdict(int)
-        self.held: dict[tuple[str, str], list[_Job]] = defaultdict(list)
-        self.failed_writes: set[tuple[str, str]] = set()
+        self.open_writes = sum(1 for job in jobs if job.change.action is not Action.DELETE)
+        self.failed_writes = 0
+        self.held: list[_Job] = []  # every delete, until every write has ended
         self._wakeup = asyncio.Event()
         for job in jobs:
-            if job.change.action is not Action.DELETE:
-                self.open_writes[job.group] += 1
-        for job in jobs:
-            if job.change.action is Action.DELETE and self.open_writes[job.group]:
-                self.held[job.group].append(job)
+            if job.change.action is Action.DELETE and self.open_writes:
+                self.held.append(job)
             else:
                 self.ready.append(job)
 
@@ -159,32 +157,31 @@ class _Scheduler:
         self.remaining -= 1
         self._report(outcome)
         if job.change.action is not Action.DELETE:
-            self.open_writes[job.group] -= 1
+            self.open_writes -= 1
             if outcome.status != "success":
-                self.failed_writes.add(job.group)
-            if not self.open_writes[job.group] and self.held.get(job.group):
-                self.release_deletes(job.group)
+                self.failed_writes += 1
+            if not self.open_writes and self.held:
+                self.release_deletes()
         if not self.remaining:
             self.notify()
 
-    def release_deletes(self, group: tuple[str, str]) -> None:
-        held = self.held.pop(group)
-        if group not in self.failed_writes:
+    def release_deletes(self) -> None:
+        held, self.held = self.held, []
+        if not self.failed_writes:
             self.ready.extend(held)
             self.notify()
             return
-        # A failed create next to a delete is often a rename gone wrong: deleting the old key
+        # A failed write next to a delete is often a move gone wrong: deleting the old copy
         # now could leave CI with neither. Keep it; the next apply deletes it once writes land.
+        n = self.failed_writes
+        reason = ErrorInfo(
+            error_code="HeldBack",
+            message=f"not deleted because {n} create/update{'' if n == 1 else 's'} of this "
+            "run failed (deletes run only when every write succeeded); fix that and run "
+            "apply again",
+        )
         for job in held:
-            self.finish(
-                job,
-                _failure(
-                    job,
-                    "HeldBack",
-                    "not deleted because a create or update in the same group failed; "
-                    "fix that and run apply again",
-                ),
-            )
+            self.finish(job, Outcome(change=job.change, status="skipped", error=reason))
 
     def _report(self, outcome: Outcome) -> None:
         if self.on_outcome is not None:

@@ -299,9 +299,15 @@ def apply(
         if result.interrupted:
             err("interrupted: the report lists what finished; run apply again to converge")
             return EXIT_INTERRUPTED
-        if result.failed:
+        if result.failed or result.skipped:
             where = "see above" if output_format == "text" else f"see the {output_format} output"
-            err(f"error: {result.failed} change(s) failed; {where}")
+            if result.failed:
+                err(f"error: {result.failed} change(s) failed; {where}")
+            if result.skipped:
+                err(
+                    f"error: {result.skipped} deletion(s) held back because a write of this "
+                    f"run failed; {where}"
+                )
             return EXIT_ERROR
         return EXIT_OK if written else EXIT_ERROR
 

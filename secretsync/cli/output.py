@@ -110,7 +110,7 @@ def emit(
             out(text_report.summary_line(command, plan, result) + "\n")
             for warning in plan.warnings:
                 err(f"warning: {one_line(warning)}")
-            if result is not None and result.failed:
+            if result is not None and (result.failed or result.skipped):
                 out(text_report.render_failures(result))
         else:
             painted = wants_color(sys.stdout, color)

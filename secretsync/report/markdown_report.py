@@ -57,6 +57,8 @@ def render_markdown(command: str, plan: Plan, result: ApplyResult | None = None)
         )
         if summary.get("not_started"):
             totals += f", {summary['not_started']} not started"
+        if summary.get("skipped"):
+            totals += f", **{summary['skipped']}** deletion(s) held back"
     if summary["unknown"]:
         totals += f", {summary['unknown']} unknown"
     lines.append(totals + ".")

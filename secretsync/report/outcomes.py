@@ -22,6 +22,8 @@ def summarize(plan: Plan, result: ApplyResult | None) -> dict[str, int]:
     summary["failed"] = statuses["failed"]
     if result is not None:
         summary["not_started"] = statuses["not_started"]
+        if statuses["skipped"]:
+            summary["skipped"] = statuses["skipped"]
     if plan.ignored:
         summary["ignored"] = len(plan.ignored)
     return summary
@@ -41,8 +43,8 @@ def shown_key(key: str) -> str:
 def outcome_words(outcome: Outcome | None) -> str:
     if outcome is None:
         return "planned"
-    if outcome.status == "failed" and outcome.error is not None:
-        words = f"failed: {outcome.error.error_code}: {outcome.error.message}"
+    if outcome.status in ("failed", "skipped") and outcome.error is not None:
+        words = f"{outcome.status}: {outcome.error.error_code}: {outcome.error.message}"
         if outcome.operation_id:
             words += f" (operation {outcome.operation_id})"
         return words

@@ -106,12 +106,12 @@ def _result_tail(change: Change, outcome: Outcome | None) -> str:
 
 
 def render_failures(result: ApplyResult) -> str:
-    """Just the failed changes, one line each (what `--quiet` still shows)."""
+    """Just the failed and held-back changes, one line each (what `--quiet` still shows)."""
     lines = [
         f"  ! {one_line(o.change.repo)} · {one_line(o.change.group)} · {one_line(o.change.key)}  "
         f"{one_line(outcome_words(o))}"
         for o in result.outcomes
-        if o.status == "failed"
+        if o.status in ("failed", "skipped")
     ]
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -133,6 +133,8 @@ def summary_line(command: str, plan: Plan, result: ApplyResult | None = None) ->
     )
     if s.get("not_started"):
         text += f", {s['not_started']} not started"
+    if s.get("skipped"):
+        text += f", {s['skipped']} deletion(s) held back"
     if result.interrupted:
         text += " (interrupted)"
     return text + scope + "."

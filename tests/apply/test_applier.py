@@ -262,40 +262,7 @@ def test_unchanged_and_unknown_send_nothing(httpx_mock):
 # ---------------------------------------------------------------------------- scheduling
 
 
-def test_writes_of_a_group_finish_before_its_deletes(httpx_mock):
-    api = FakeApi(latency=0.01, NEW=Key(done_after=1.0), UPD=Key(done_after=0.5))
-    httpx_mock.add_callback(api, is_reusable=True)
-    changes = [
-        change("OLD", Action.DELETE),
-        change("NEW"),
-        change("UPD", Action.UPDATE),
-        change("X", Action.DELETE, group="other"),
-    ]
-    result = apply(changes, parallelism=4)
-    assert [o.status for o in result.outcomes] == ["success"] * 4
-    new_done = max(api.times("GET", "NEW"))
-    upd_done = max(api.times("GET", "UPD"))
-    assert api.times("DELETE", "OLD") == [pytest.approx(max(new_done, upd_done) + 0.01)]
-    assert api.times("DELETE", "X") == [0.0]  # another group: not held back
-
-
-def test_a_failed_write_holds_back_the_deletes_of_its_group(httpx_mock):
-    # a rename whose create failed must not delete the old key: CI would be left with neither
-    api = FakeApi(latency=0.01, NEW=Key(done_after=0.5, final="failed"))
-    httpx_mock.add_callback(api, is_reusable=True)
-    changes = [
-        change("OLD", Action.DELETE),
-        change("NEW"),
-        change("X", Action.DELETE, group="other"),
-    ]
-    result = apply(changes, parallelism=4)
-    assert summary(result) == [
-        ("OLD", "failed", None, "HeldBack"),
-        ("NEW", "failed", "op-NEW", "OperationFailed"),
-        ("X", "success", "op-X", None),
-    ]
-    assert api.times("DELETE", "OLD") == []
-    assert len(api.times("DELETE", "X")) == 1
+# Deletes wait for every write of the run: see test_delete_holdback.py.
 
 
 def test_outcomes_follow_the_plan_whatever_the_completion_order(httpx_mock):
