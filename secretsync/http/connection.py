@@ -8,11 +8,14 @@ values. h11's error messages can quote the bytes it choked on, so they are not p
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable
 from typing import TypeVar
 
 import h11
 import httpx
+
+from secretsync.http.limits import AnswerRefused
 
 _T = TypeVar("_T")
 READ_SIZE = 64 * 1024
@@ -114,7 +117,9 @@ class Connection:
         read_timeout = timeouts.get("read")
         answered = False
         head_event: h11.Response | None = None
-        chunks: list[bytes] = []
+        # BytesIO, not a list joined at the end: getvalue() hands over its buffer without a
+        # copy, so an answer of N bytes costs about N, never 2N, at its peak.
+        body_buffer = io.BytesIO()
         size = 0
         while True:
             event = _next_event(state)
@@ -147,11 +152,10 @@ class Connection:
             elif isinstance(event, h11.Data):
                 size += len(event.data)
                 if size > max_response_bytes:
-                    raise httpx.RemoteProtocolError(
-                        f"the answer is larger than {max_response_bytes} bytes",
-                        request=request,
+                    raise AnswerRefused(
+                        f"the answer is larger than {max_response_bytes} bytes", request=request
                     )
-                chunks.append(event.data)
+                body_buffer.write(event.data)
             elif isinstance(event, h11.EndOfMessage):
                 break
             elif isinstance(event, h11.InformationalResponse):
@@ -166,7 +170,7 @@ class Connection:
             headers=head_event.headers.raw_items(),
             # stream=, not content=: httpx adds no framing headers the server never sent,
             # and the client still decodes any Content-Encoding when it reads the body.
-            stream=httpx.ByteStream(b"".join(chunks)),
+            stream=httpx.ByteStream(body_buffer.getvalue()),
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": head_event.reason},
         )

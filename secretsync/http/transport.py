@@ -5,7 +5,8 @@ mostly rescanning its whole pool on every request and answer, which made secrets
 near 800 requests/s. This transport does only what secretsync needs:
 
 - HTTP/1.1 with keep-alive; whole bodies in memory (requests are read first, answers are
-  collected up to `max_response_bytes`). No HTTP/2, no upgrades, no streaming.
+  collected up to `max_response_bytes`, limits.py: beyond it, `AnswerRefused` and the
+  connection is dropped). No HTTP/2, no upgrades, no streaming.
 - Idle connections wait per origin in a deque; checkout pops the newest (LIFO) in O(1) and
   drops it when it idled past `keepalive_expiry_s` or the server has closed it.
 - At most `max_connections` requests hold a connection at once (a semaphore), and idle
@@ -15,7 +16,8 @@ near 800 requests/s. This transport does only what secretsync needs:
   answer arrives, the request is sent once more on a fresh connection. That is safe because
   every request secretsync sends (GET, PUT of a whole value, DELETE) is idempotent. A fresh
   connection that fails is reported at once; retries with backoff belong to retry.py.
-- TLS always verifies the certificate and the host name (certifi's CA bundle when present).
+- TLS always verifies the certificate and the host name, trusting what httpx's own transport
+  trusts (tls.py: SSL_CERT_FILE, SSL_CERT_DIR, else certifi's bundle).
 - Proxies are not supported: `proxy_configured()` lets the caller use httpx's own transport
   when a proxy variable is set.
 
@@ -38,20 +40,13 @@ import h11
 import httpx
 
 from secretsync.http.connection import Connection, NoAnswer, request_head, within
+from secretsync.http.limits import MAX_ANSWER_BYTES
+from secretsync.http.tls import trust_context
 
-__all__ = ["LeanAsyncTransport", "default_ssl_context", "proxy_configured"]
+__all__ = ["LeanAsyncTransport", "proxy_configured"]
 
 _Origin = tuple[bytes, str, int]  # scheme, host, port
 DEFAULT_PORTS = {b"http": 80, b"https": 443}
-
-
-def default_ssl_context() -> ssl.SSLContext:
-    """A verifying client context: certifi's CA bundle when importable, else the system's."""
-    try:
-        import certifi
-    except ImportError:  # pragma: no cover - httpx depends on certifi
-        return ssl.create_default_context()
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def proxy_configured() -> bool:
@@ -70,7 +65,7 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         ssl_context: ssl.SSLContext | None = None,
         keepalive_expiry_s: float = 30.0,
         connect_timeout_s: float = 10.0,
-        max_response_bytes: int = 64 * 1024 * 1024,
+        max_response_bytes: int = MAX_ANSWER_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_connections < 1:
@@ -90,7 +85,7 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
     def ssl_context(self) -> ssl.SSLContext:
         # Built on first use: loading the CA bundle costs ~20 ms that plain http never needs.
         if self._ssl_context is None:
-            self._ssl_context = default_ssl_context()
+            self._ssl_context = trust_context()
         return self._ssl_context
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

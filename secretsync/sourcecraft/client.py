@@ -24,7 +24,8 @@ import httpx
 
 from secretsync.defaults import DEFAULT_PARALLELISM
 from secretsync.errors import ConfigError
-from secretsync.http.client import build_http_client
+from secretsync.http import client as http_client
+from secretsync.http.tls import TrustStoreError
 from secretsync.http.urlpath import UnsafeTarget, UrlMaker
 from secretsync.models import OperationInfo, RepoInfo, Secret
 from secretsync.sourcecraft import paths
@@ -55,6 +56,11 @@ HINT_REPO_404 = "check the repository slug/id and that the token can see it"
 # The largest page the emulator accepts (it answers 400 beyond). The API's own maximum is not
 # documented; a server that caps lower still pages correctly, with more pages.
 ORG_PAGE_SIZE = 100
+# Paging bounds for an org's repositories. 1,000 pages of 100 is 100,000 repositories, far
+# past any org secretsync serves; a few pages in a row with nothing new means no progress.
+MAX_PAGES = 1000
+MAX_IDLE_PAGES = 3
+MAX_PAGE_TOKEN_CHARS = 4096  # tokens are kept to spot a repeat: each must stay small
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,11 +174,17 @@ class SourceCraftClient:
         self, org: str, *, page_size: int = ORG_PAGE_SIZE
     ) -> AsyncGenerator[list[RepoInfo], None]:
         """The org's repositories one page at a time, so a caller that has found what it looks
-        for can stop paging (each page is one request)."""
+        for can stop paging (each page is one request). A repository listed again on a later
+        page is left out. A server that never stops paging (the same token again, pages that
+        add nothing, more pages than any org needs) is an error, never an endless loop: see
+        the bounds above the class."""
         path = paths.org_repos(org)
+        known: set[str] = set()  # repository ids already yielded
         seen: set[str] = set()
         token = ""
-        while True:
+        idle_pages = 0
+        status = 200
+        for _page in range(MAX_PAGES):
             params = {"page_size": str(page_size)}
             if token:
                 params["page_token"] = token
@@ -182,16 +194,42 @@ class SourceCraftClient:
             items = body.get("repositories") or []
             if not isinstance(items, list):
                 raise malformed("GET", path, status, "`repositories` is not a list")
-            page = [repository(item, "GET", path, status) for item in items]
+            if len(items) > page_size:
+                raise malformed(
+                    "GET",
+                    path,
+                    status,
+                    f"a page holds {len(items)} repositories, asked {page_size}",
+                )
+            page = []
+            for item in items:
+                info = repository(item, "GET", path, status)
+                if info.repo_id not in known:
+                    known.add(info.repo_id)
+                    page.append(info)
             token = body.get("next_page_token") or ""
             if not isinstance(token, str):
                 raise malformed("GET", path, status, "`next_page_token` is not a string")
             yield page
             if not token:
                 return
+            if len(token) > MAX_PAGE_TOKEN_CHARS:
+                raise malformed("GET", path, status, "`next_page_token` is implausibly long")
             if token in seen:  # a server bug must not become an endless loop
                 raise malformed("GET", path, status, "the same page token came back twice")
             seen.add(token)
+            idle_pages = 0 if page else idle_pages + 1
+            if idle_pages >= MAX_IDLE_PAGES:
+                raise malformed(
+                    "GET",
+                    path,
+                    status,
+                    f"{idle_pages} pages in a row listed no new repository but offered another "
+                    "page; stopped paging",
+                )
+        raise malformed(
+            "GET", path, status, f"the listing did not end within {MAX_PAGES} pages; stopped paging"
+        )
 
     async def list_secrets(self, repo_id: str, group: str) -> dict[str, Secret | None]:
         path = paths.secrets(repo_id)
@@ -304,3 +342,13 @@ class SourceCraftClient:
                 return None
         path = parts.path if parts.path.startswith("/") else f"{self._prefix}/{parts.path}"
         return path + (f"?{parts.query}" if parts.query else "")
+
+
+def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.AsyncClient:
+    """The run's HTTP client (http/client.py), with a trust-store problem as a ConfigError."""
+    try:
+        return http_client.build_http_client(parallelism=parallelism, timeout_s=timeout_s)
+    except TrustStoreError as exc:
+        raise ConfigError(
+            str(exc), hint="point SSL_CERT_FILE at a PEM file of CA certificates, or unset it"
+        ) from exc

@@ -3,6 +3,12 @@
 Every SourceCraft call secretsync makes (GET, PUT of a whole value, DELETE) is idempotent,
 so every method is retried on 429, 5xx gateway/overload answers and dropped connections:
 bounded attempts, exponential backoff with full jitter, an overall deadline per request.
+
+Each attempt is one `exchange` (http/client.py): connect, send, wait and read under one total
+deadline, the smaller of `request_timeout_s` and what is left of `deadline_s`, so the overall
+deadline holds while a request is in flight, not only between attempts. Some failures are
+never retried: a certificate that cannot be verified (asking again cannot fix it), and an
+answer refused for its size or encoding (asking again would cost the same).
 """
 
 from __future__ import annotations
@@ -11,14 +17,20 @@ import contextlib
 import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import httpx
 
 from secretsync.errors import ApiError, AuthError, TransportError
+from secretsync.http.client import exchange
+from secretsync.http.limits import AnswerRefused, AnswerTimeout
+from secretsync.http.tls import trust_source
+from secretsync.names import one_line
 from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
 logger = logging.getLogger("secretsync.sourcecraft.client")
@@ -31,8 +43,8 @@ class RetryPolicy:
     max_attempts: int = 6  # per request
     base_delay_s: float = 0.25  # exponential backoff with full jitter, capped
     max_delay_s: float = 10.0
-    deadline_s: float = 120.0  # overall per-request deadline across attempts
-    request_timeout_s: float = 30.0
+    deadline_s: float = 120.0  # overall per-request deadline across attempts, waits included
+    request_timeout_s: float = 30.0  # total for one attempt: connect, send, wait, read
 
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -121,13 +133,47 @@ def api_error(
 
 
 def transport_error(method: str, path: str, exc: httpx.HTTPError, attempts: int) -> TransportError:
-    # Only the class name: httpx messages can quote the request, and the request is not ours
-    # to print.
+    if isinstance(exc, AnswerRefused):
+        return TransportError(f"{method} {path}: SourceCraft's answer was refused: {exc}")
+    # Only the class name, or our own words: httpx messages can quote the request, and the
+    # request is not ours to print.
     tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+    why = str(exc) if isinstance(exc, AnswerTimeout) else type(exc).__name__
     return TransportError(
-        f"{method} {path}: no answer from SourceCraft after {tries} ({type(exc).__name__})",
+        f"{method} {path}: no answer from SourceCraft after {tries} ({why})",
         hint="check the API URL, the network and any proxy settings",
     )
+
+
+def certificate_error(method: str, url: httpx.URL, exc: BaseException) -> TransportError | None:
+    """The one-line error for a TLS certificate that could not be verified, None for any other
+    failure. Not retried: asking again cannot change the certificate."""
+    cause = _cause(exc, ssl.SSLCertVerificationError)
+    if cause is None:
+        return None
+    reason = one_line(str(cause.verify_message or cause.reason or "not trusted")).rstrip(".")
+    host = url.netloc.decode("ascii", errors="replace")
+    return TransportError(
+        f"{method} {url.path}: certificate problem: the TLS certificate of {host} cannot be "
+        f"verified ({reason}); trusted now: {trust_source()}; to trust a private CA, set "
+        "SSL_CERT_FILE to a PEM file holding its certificate"
+    )
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
+    """`exc` or the first exception of `kind` it was raised from (httpx wraps httpcore's
+    error, which wraps the ssl module's)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def malformed(method: str, path: str, status: int, what: str) -> ApiError:
@@ -192,6 +238,7 @@ class RetryingSender:
         request = self._http.build_request(
             method, url, json=body, headers=self._headers, timeout=policy.request_timeout_s
         )
+        deadline: float | None = None
         started: float | None = None
         attempt = 0
         while True:
@@ -203,10 +250,16 @@ class RetryingSender:
                 sent_at = self._clock()
                 if started is None:
                     started = sent_at  # queueing for the first slot is not the request's fault
+                    deadline = started + policy.deadline_s
+                assert deadline is not None
+                budget = max(0.0, min(policy.request_timeout_s, deadline - sent_at))
                 self.requests += 1
                 try:
-                    response = await self._http.send(request)
+                    response = await exchange(self._http, request, timeout_s=budget)
                 except httpx.HTTPError as exc:
+                    certificate = certificate_error(method, url, exc)
+                    if certificate is not None:
+                        raise certificate from exc
                     if not retryable(exc):
                         raise transport_error(method, path, exc, attempt) from exc
                     failure = exc
@@ -233,7 +286,7 @@ class RetryingSender:
                     raise api_error(method, path, response, token_env=self._token_env, hint=hint)
             if wait is None:
                 wait = backoff_s(policy, attempt, self._rng)
-            out_of_time = self._clock() + wait - started > policy.deadline_s
+            out_of_time = self._clock() + wait >= deadline
             if attempt >= policy.max_attempts or out_of_time:
                 if response is not None:
                     raise api_error(

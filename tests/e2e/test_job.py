@@ -146,11 +146,15 @@ def test_failed_operation_exits_1_while_other_changes_land(job):
     failed = [c for c in ws.report("r.json")["changes"] if c["status"] == "failed"]
     assert [c["key"] for c in failed] == ["TLS_KEY"]
     assert failed[0]["error"]["error_code"] and failed[0]["operation_id"]
+    # the pruned LEGACY waits: deletes run only when every write of the run succeeded
+    assert emulator.secrets("acme/api", "production")["LEGACY"] == b"leftover-2"
     quiet = ws.run("apply", "--quiet")  # the summary, and still what failed
     assert quiet.code == 1
-    summary, failure = quiet.stdout.splitlines()
+    summary, failure, held = quiet.stdout.splitlines()
     assert summary.startswith("Apply: 0 created") and "1 failed" in summary
+    assert "1 deletion(s) held back" in summary
     assert failure.startswith("  ! acme/api · default · TLS_KEY  failed: ")
+    assert held.startswith("  ! acme/api · production · LEGACY  skipped: HeldBack: ")
 
 
 def test_an_unwritable_report_path_is_refused_before_any_change(job, tmp_path):

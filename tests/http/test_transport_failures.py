@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from secretsync.http.limits import AnswerRefused
 from tests.http.helpers import Reply, Seen, Server, answer_ok, client, free_port, ok
 
 
@@ -105,7 +106,7 @@ def test_an_answer_over_max_response_bytes_is_refused_and_the_connection_dropped
 
     async def main():
         async with Server(big) as server, client(max_response_bytes=100) as http:
-            with pytest.raises(httpx.RemoteProtocolError, match="larger than 100 bytes"):
+            with pytest.raises(AnswerRefused, match="larger than 100 bytes"):
                 await http.get(f"{server.url}/big")
             after = await http.get(f"{server.url}/small")
             return server, after
