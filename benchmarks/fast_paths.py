@@ -11,8 +11,13 @@ time (user + system), so that a shared machine's neighbours do not count.
 - `secretsync validate` as a whole process on bench.py's plan workspace (500 repos x 2
   groups, one .env file each): both fast paths on, then each switched off. This is the gain
   set against a whole run.
+- HTTP (`--only http`): `secretsync plan` as a whole process against bench.py's emulator on
+  the same workspace (1,500 requests), with the lean transport's fast paths as they are and
+  with each switched off: the URL shortcut (`http/urlpath.py`'s `UrlMaker` swap) and the
+  `send` override (`http/client.py`'s `LeanAsyncClient.send`). The variants take turns, run
+  after run, so that a shared machine's load falls on all of them alike.
 
-    .venv/bin/python benchmarks/fast_paths.py [--runs 9]
+    .venv/bin/python benchmarks/fast_paths.py [--runs 9] [--only schema|dotenv|process|http]
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench import CASES, write_workspace
+from bench import CASES, TOKEN, Emulator, write_workspace
 from load_manifest import big_manifest
 
 from secretsync.manifest import schema
@@ -168,17 +173,79 @@ def process_figures(plan_manifest: Path, runs: int) -> None:
         row(f"bench plan workspace, {name}", process_s(f"{off}; {validate}", runs), fast)
 
 
+URL_OFF = (
+    "import secretsync.http.urlpath as u; made = u.UrlMaker.__init__; "
+    "u.UrlMaker.__init__ = lambda self, base: (made(self, base), setattr(self, '_fast', False))[0]"
+)
+SEND_OFF = (
+    "import httpx, secretsync.http.client as c; c.LeanAsyncClient.send = httpx.AsyncClient.send"
+)
+
+
+def cpu_s(code: str, env: dict[str, str]) -> float:
+    """CPU time (user + system) of one fresh interpreter running `code`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def http_figures(plan_manifest: Path, seed: Path, runs: int) -> None:
+    requests = PLAN_CASE.repos + PLAN_CASE.repos * PLAN_CASE.groups
+    header(
+        f"HTTP fast paths: secretsync plan as a whole process, {requests:,} requests "
+        "(bench's plan case, emulator)"
+    )
+    emulator = Emulator(seed)
+    try:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "SOURCECRAFT_TOKEN": TOKEN,
+            "SOURCECRAFT_API_URL": emulator.url,
+        }
+        plan = (
+            f"from secretsync.cli import main; main(['plan', '-f', {str(plan_manifest)!r}, '-q'])"
+        )
+        variants = {
+            "as shipped": plan,
+            "URL shortcut off": f"{URL_OFF}; {plan}",
+            "send override off": f"{SEND_OFF}; {plan}",
+            "both off": f"{URL_OFF}; {SEND_OFF}; {plan}",
+        }
+        for code in variants.values():  # warm the emulator and the file cache
+            cpu_s(code, env)
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(runs):
+            for name, code in variants.items():
+                times[name].append(cpu_s(code, env))
+    finally:
+        emulator.close()
+    shipped = statistics.median(times["as shipped"])
+    for name in list(variants)[1:]:
+        off = statistics.median(times[name])
+        row(f"{name} (median of {runs})", off, shipped)
+        print(f"  {'':<58} {(off - shipped) / requests * 1e6:+8.1f} us per request")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="runs per figure (median)")
+    parser.add_argument(
+        "--only", choices=["schema", "dotenv", "process", "http"], help="one section only"
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="secretsync-fast-") as tmp:
         root = Path(tmp)
-        plan_manifest, _ = write_workspace(PLAN_CASE, root / "plan")
-        schema_figures(root, plan_manifest, args.runs)
-        dotenv_figures(root, plan_manifest, args.runs)
-        process_figures(plan_manifest, args.runs)
+        plan_manifest, seed = write_workspace(PLAN_CASE, root / "plan")
+        if args.only in (None, "schema"):
+            schema_figures(root, plan_manifest, args.runs)
+        if args.only in (None, "dotenv"):
+            dotenv_figures(root, plan_manifest, args.runs)
+        if args.only in (None, "process"):
+            process_figures(plan_manifest, args.runs)
+        if args.only in (None, "http"):
+            http_figures(plan_manifest, seed, args.runs)
 
 
 if __name__ == "__main__":

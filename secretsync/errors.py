@@ -133,7 +133,11 @@ class AuthError(ApiError):
 
 
 class TransportError(SecretsyncError):
-    pass
+    def __init__(self, message: str, *, hint: str | None = None, reached: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        # The server was reached, and what it sent was the problem (a certificate that cannot
+        # be verified, an answer refused for its size): not a question of where the URL points.
+        self.reached = reached
 
 
 class RevisionError(SecretsyncError):

@@ -24,7 +24,12 @@ from secretsync.models import (
 from secretsync.plan.planner import GroupPlan, join_plan, plan_group, unmatched_filters
 from secretsync.plan.reading import Early, Listing, Read, read_remote, refuse_repeats
 from secretsync.settings import JobSettings
-from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
+from secretsync.sourcecraft.client import (
+    DEFAULT_RETRY,
+    RetryPolicy,
+    SourceCraftClient,
+    build_http_client,
+)
 from secretsync.sourcecraft.endpoint import (
     DEFAULT_TOKEN_ENV,
     choose_api_url,
@@ -110,6 +115,11 @@ def make_client(job: Job, settings: JobSettings, http: httpx.AsyncClient) -> Sou
         token=job.token,
         token_env=job.token_env,
         parallelism=settings.parallelism,
+        retry=RetryPolicy(
+            request_timeout_s=settings.request_timeout_s,
+            # the request's overall deadline leaves room for at least one whole attempt
+            deadline_s=max(DEFAULT_RETRY.deadline_s, settings.request_timeout_s),
+        ),
     )
 
 
@@ -226,6 +236,8 @@ def run_plan(
     try:
         return asyncio.run(go())
     except TransportError as exc:
+        if exc.reached:  # the server answered: where the URL points is not the question
+            raise
         raise _where(job, exc) from exc
 
 
@@ -259,4 +271,6 @@ def run_apply(
     try:
         return asyncio.run(go())
     except TransportError as exc:
+        if exc.reached:  # the server answered: where the URL points is not the question
+            raise
         raise _where(job, exc) from exc

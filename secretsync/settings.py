@@ -10,6 +10,7 @@ from secretsync.defaults import (
     DEFAULT_MAX_DELETES,
     DEFAULT_OPERATION_TIMEOUT_S,
     DEFAULT_PARALLELISM,
+    DEFAULT_REQUEST_TIMEOUT_S,
 )
 from secretsync.plan.planner import Selection
 from secretsync.sources.allow import EnvAllowlist
@@ -31,3 +32,4 @@ class JobSettings:
     overwrite_unknown: bool = False
     operation_timeout_s: float = DEFAULT_OPERATION_TIMEOUT_S
     max_deletes: int | None = DEFAULT_MAX_DELETES  # None: no limit
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S  # --request-timeout: one attempt

@@ -14,6 +14,7 @@ from secretsync.defaults import (
     DEFAULT_MAX_DELETES,
     DEFAULT_OPERATION_TIMEOUT_S,
     DEFAULT_PARALLELISM,
+    DEFAULT_REQUEST_TIMEOUT_S,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def job_settings(
     allow_env: EnvAllowlist | None = None,
     max_deletes: int | None = None,
     operation_timeout: float | None = None,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
     selection: Selection | None = None,
     **_presentation: object,  # --quiet, --format, --report...: how results are shown, not run
 ) -> JobSettings:
@@ -62,6 +64,7 @@ def job_settings(
         overwrite_unknown=overwrite_unknown,
         max_deletes=DEFAULT_MAX_DELETES if max_deletes is None else max_deletes,
         operation_timeout_s=operation_timeout or DEFAULT_OPERATION_TIMEOUT_S,
+        request_timeout_s=request_timeout,
     )
 
 
@@ -229,6 +232,16 @@ def remote_options(fn: F) -> F:
             show_default=True,
             type=click.IntRange(1, 256),
             help="Requests in flight at most (1 = sequential).",
+        ),
+        click.option(
+            "--request-timeout",
+            envvar="SECRETSYNC_REQUEST_TIMEOUT",
+            default=DEFAULT_REQUEST_TIMEOUT_S,
+            show_default=True,
+            type=click.FloatRange(min=1),
+            metavar="SECONDS",
+            help="Deadline for each HTTP request: connect, send, wait and read together. "
+            "[env: SECRETSYNC_REQUEST_TIMEOUT]",
         ),
         click.option(
             "--repo",

@@ -134,7 +134,9 @@ def api_error(
 
 def transport_error(method: str, path: str, exc: httpx.HTTPError, attempts: int) -> TransportError:
     if isinstance(exc, AnswerRefused):
-        return TransportError(f"{method} {path}: SourceCraft's answer was refused: {exc}")
+        return TransportError(
+            f"{method} {path}: SourceCraft's answer was refused: {exc}", reached=True
+        )
     # Only the class name, or our own words: httpx messages can quote the request, and the
     # request is not ours to print.
     tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
@@ -156,7 +158,8 @@ def certificate_error(method: str, url: httpx.URL, exc: BaseException) -> Transp
     return TransportError(
         f"{method} {url.path}: certificate problem: the TLS certificate of {host} cannot be "
         f"verified ({reason}); trusted now: {trust_source()}; to trust a private CA, set "
-        "SSL_CERT_FILE to a PEM file holding its certificate"
+        "SSL_CERT_FILE to a PEM file holding its certificate",
+        reached=True,
     )
 
 

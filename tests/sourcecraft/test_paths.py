@@ -16,9 +16,13 @@ import pytest
 
 from secretsync.errors import ApiError, ConfigError
 from secretsync.http.client import build_http_client
-from secretsync.models import OperationInfo, Secret
+from secretsync.models import Action, OperationInfo, Secret, Target
+from secretsync.plan.planner import join_plan, plan_group
+from secretsync.report.json_report import build_report
+from secretsync.report.markdown_report import render_markdown
 from secretsync.sourcecraft import paths
 from secretsync.sourcecraft.client import SourceCraftClient
+from tests.factories import desired
 from tests.hostile import (
     MANIFEST,
     REPO_ID,
@@ -159,3 +163,38 @@ def test_apply_with_prune_touches_only_valid_names_and_reports_the_rest(tmp_path
     shown = result.stdout + result.stderr
     assert "warning: acme/app group default: the API lists 11 keys that are not valid" in shown
     assert "\x1b" not in shown
+
+
+# ---------------------------------------------------------------------------- the report
+
+
+def plan_with_listing(keys):
+    target = Target(repo="acme/app", repo_id=REPO_ID, group="default", prune=True)
+    stored = dict.fromkeys(keys, Secret(b"x"))
+    return join_plan([plan_group(target, desired(prune=True, KEEP="x"), stored)])
+
+
+def test_the_planner_never_deletes_an_invalid_listed_key_and_warns_once_per_group():
+    plan = plan_with_listing(["..", "a/b", "OLD", "KEEP", "\x1b[31mred", "-" + "x" * 299])
+    assert [(c.key, c.action) for c in plan.changes] == [
+        ("KEEP", Action.UNCHANGED),
+        ("OLD", Action.DELETE),
+    ]
+    assert [i.key for i in plan.ignored] == ["..", "a/b", "\x1b[31mred", "-" + "x" * 299]
+    (warning,) = plan.warnings
+    assert warning.startswith("acme/app group default: the API lists 4 keys that are not valid")
+    assert "\x1b" not in warning and "-" + "x" * 299 not in warning
+
+
+def test_reports_show_ignored_keys_escaped_and_bounded():
+    hostile = ["`</code><script>", "\x1b[31mred", "-" + "x" * 299, *(f"k-{n}" for n in range(150))]
+    plan = plan_with_listing(hostile)
+    document = build_report("plan", plan)
+    assert document["summary"]["ignored"] == len(hostile)
+    assert len(document["ignored_keys"]) == 100
+    assert document["ignored_keys"][2]["key"] == "-" + "x" * 196 + "..."
+    markdown = render_markdown("plan", plan)
+    assert "\x1b" not in markdown
+    assert "`` `</code><script> ``" in markdown  # a code span no backtick in the key can close
+    assert f"{len(hostile)} listed key(s) are not valid secret names" in markdown
+    assert "> - and 53 more" in markdown
