@@ -11,11 +11,12 @@ time (user + system), so that a shared machine's neighbours do not count.
 - `secretsync validate` as a whole process on bench.py's plan workspace (500 repos x 2
   groups, one .env file each): both fast paths on, then each switched off. This is the gain
   set against a whole run.
-- HTTP (`--only http`): `secretsync plan` as a whole process against bench.py's emulator on
-  the same workspace (1,500 requests), with the lean transport's fast paths as they are and
-  with each switched off: the URL shortcut (`http/urlpath.py`'s `UrlMaker` swap) and the
-  `send` override (`http/client.py`'s `LeanAsyncClient.send`). The variants take turns, run
-  after run, so that a shared machine's load falls on all of them alike.
+- HTTP (`--only http`): the client's CPU per request (1,000 group listings in one process,
+  against bench.py's emulator on the same workspace), as shipped and with each fast path of
+  `http/` switched off: the URL shortcut (`urlpath.py`'s `UrlMaker` swap), the `send`
+  override (`client.py`'s `LeanAsyncClient.send`), both, and the lean transport itself
+  (`transport.py`; httpx's own in its place). The variants take turns, run after run, so
+  that a shared machine's load falls on all of them alike.
 
     .venv/bin/python benchmarks/fast_paths.py [--runs 9] [--only schema|dotenv|process|http]
 """
@@ -23,6 +24,7 @@ time (user + system), so that a shared machine's neighbours do not count.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import resource
 import statistics
@@ -33,16 +35,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench import CASES, TOKEN, Emulator, write_workspace
 from load_manifest import big_manifest
 
+from secretsync.http import client as http_client
+from secretsync.http import urlpath
 from secretsync.manifest import schema
 from secretsync.manifest.loader import load_manifest
 from secretsync.manifest.yamlread import read_yaml
+from secretsync.models import Secret
+from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
 from secretsync.sources import dotenvfile
 from secretsync.sources.resolve import resolve_sources
+from secretsync.tasks import map_bounded
 
 PLAN_CASE = CASES[2]  # plan converged, 500 repos x 2 groups x 10 keys
 SCHEMA_OFF = "import secretsync.manifest.schema as s; s.quick_valid = lambda data: False"
@@ -173,58 +182,94 @@ def process_figures(plan_manifest: Path, runs: int) -> None:
         row(f"bench plan workspace, {name}", process_s(f"{off}; {validate}", runs), fast)
 
 
-URL_OFF = (
-    "import secretsync.http.urlpath as u; made = u.UrlMaker.__init__; "
-    "u.UrlMaker.__init__ = lambda self, base: (made(self, base), setattr(self, '_fast', False))[0]"
-)
-SEND_OFF = (
-    "import httpx, secretsync.http.client as c; c.LeanAsyncClient.send = httpx.AsyncClient.send"
-)
+def url_off() -> Callable[[], None]:
+    """Switch the URL shortcut off for clients made from now on."""
+    made = urlpath.UrlMaker.__init__
+
+    def public_only(self: urlpath.UrlMaker, base: httpx.URL) -> None:
+        made(self, base)
+        self._fast = False
+
+    urlpath.UrlMaker.__init__ = public_only  # type: ignore[method-assign]
+
+    def undo() -> None:
+        urlpath.UrlMaker.__init__ = made  # type: ignore[method-assign]
+
+    return undo
 
 
-def cpu_s(code: str, env: dict[str, str]) -> float:
-    """CPU time (user + system) of one fresh interpreter running `code`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+def send_off() -> Callable[[], None]:
+    """Switch the send override off."""
+    override = http_client.LeanAsyncClient.send
+    http_client.LeanAsyncClient.send = httpx.AsyncClient.send  # type: ignore[method-assign]
+
+    def undo() -> None:
+        http_client.LeanAsyncClient.send = override  # type: ignore[method-assign]
+
+    return undo
 
 
-def http_figures(plan_manifest: Path, seed: Path, runs: int) -> None:
-    requests = PLAN_CASE.repos + PLAN_CASE.repos * PLAN_CASE.groups
+def listings_cpu_s(url: str, n: int) -> float:
+    """CPU time of `n` group listings (16 in flight) through a fresh client, in this process."""
+
+    async def main() -> float:
+        async with build_http_client(parallelism=16) as http:
+            client = SourceCraftClient(
+                http, base_url=url, token=Secret(TOKEN.encode()), parallelism=16
+            )
+            repo = await client.get_repo("bench/svc-0000")  # warms the connection
+            await client.list_secrets(repo.repo_id, "default")
+            start = time.process_time()
+            await map_bounded(lambda _: client.list_secrets(repo.repo_id, "default"), range(n), 16)
+            return time.process_time() - start
+
+    return asyncio.run(main())
+
+
+def lean_off() -> Callable[[], None]:
+    """httpx's own transport instead of the lean one: what a run gets when a proxy variable
+    is set (here none is, so it connects directly)."""
+    real = http_client.proxy_configured
+    http_client.proxy_configured = lambda: True
+
+    def undo() -> None:
+        http_client.proxy_configured = real
+
+    return undo
+
+
+def http_figures(seed: Path, runs: int) -> None:
+    per_run = 1000
     header(
-        f"HTTP fast paths: secretsync plan as a whole process, {requests:,} requests "
-        "(bench's plan case, emulator)"
+        f"HTTP fast paths: CPU of {per_run:,} group listings in one process, 16 in flight "
+        "(bench's emulator)"
     )
+    switches: dict[str, list[Callable[[], Callable[[], None]]]] = {
+        "as shipped": [],
+        "URL shortcut off": [url_off],
+        "send override off": [send_off],
+        "both off": [url_off, send_off],
+        "lean transport off (httpx's own)": [lean_off],
+    }
+    spent: dict[str, list[float]] = {name: [] for name in switches}
     emulator = Emulator(seed)
     try:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "SOURCECRAFT_TOKEN": TOKEN,
-            "SOURCECRAFT_API_URL": emulator.url,
-        }
-        plan = (
-            f"from secretsync.cli import main; main(['plan', '-f', {str(plan_manifest)!r}, '-q'])"
-        )
-        variants = {
-            "as shipped": plan,
-            "URL shortcut off": f"{URL_OFF}; {plan}",
-            "send override off": f"{SEND_OFF}; {plan}",
-            "both off": f"{URL_OFF}; {SEND_OFF}; {plan}",
-        }
-        for code in variants.values():  # warm the emulator and the file cache
-            cpu_s(code, env)
-        times: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(runs):
-            for name, code in variants.items():
-                times[name].append(cpu_s(code, env))
+            for name, offs in switches.items():
+                undos = [off() for off in offs]
+                try:
+                    spent[name].append(listings_cpu_s(emulator.url, per_run))
+                finally:
+                    for undo in undos:
+                        undo()
     finally:
         emulator.close()
-    shipped = statistics.median(times["as shipped"])
-    for name in list(variants)[1:]:
-        off = statistics.median(times[name])
+    shipped = statistics.median(spent["as shipped"])
+    print(f"  as shipped: {shipped / per_run * 1e6:.0f} us of CPU per request (median of {runs})")
+    for name in list(switches)[1:]:
+        off = statistics.median(spent[name])
         row(f"{name} (median of {runs})", off, shipped)
-        print(f"  {'':<58} {(off - shipped) / requests * 1e6:+8.1f} us per request")
+        print(f"  {'':<58} {(off - shipped) / per_run * 1e6:+8.1f} us per request")
 
 
 def main() -> None:
@@ -245,7 +290,7 @@ def main() -> None:
         if args.only in (None, "process"):
             process_figures(plan_manifest, args.runs)
         if args.only in (None, "http"):
-            http_figures(plan_manifest, seed, args.runs)
+            http_figures(seed, args.runs)
 
 
 if __name__ == "__main__":

@@ -1,23 +1,28 @@
 """The run's one `httpx.AsyncClient` (sized, safe defaults, a short path to our transport),
-and `exchange`: one request and its whole answer, bounded in time and size.
+and `exchange`: one request and its whole answer within a total deadline.
+
+Both kinds of client `build_http_client` makes bound every answer the same way (limits.py):
+they ask for `Accept-Encoding: identity`, refuse an answer in any other encoding or announcing
+more than `MAX_ANSWER_BYTES` before reading its body, and stop reading one that grows past
+it. The lean transport does this itself while it reads; over httpx's own transport (used
+behind a proxy) a response hook does it before httpx reads the body. So no decoder ever runs
+on what a server sends, and one answer never holds more than the cap in memory.
 
 The rest of secretsync sees a plain `httpx.AsyncClient`, so tests inject any client (with
-pytest-httpx, or a mock transport) and nothing else changes: the bounds live in `exchange`,
-which works the same over any client and either transport.
+pytest-httpx, or a mock transport) and nothing else changes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
-import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from secretsync import __version__
 from secretsync.http.connection import within
-from secretsync.http.limits import MAX_ANSWER_BYTES, AnswerRefused, AnswerTimeout
+from secretsync.http.limits import MAX_ANSWER_BYTES, AnswerRefused, AnswerTimeout, refuse_head
 from secretsync.http.tls import custom_trust, trust_context
 from secretsync.http.transport import LeanAsyncTransport, proxy_configured
 
@@ -34,14 +39,22 @@ class _NoCookies(httpx.Cookies):
 
 class LeanAsyncClient(httpx.AsyncClient):
     """An `httpx.AsyncClient` over `LeanAsyncTransport` whose `send` hands a request straight
-    to the transport when httpx's own path would not change it.
+    to the transport when httpx's own path would not change it. A fenced fast path:
 
-    httpx's `send` runs every request through its auth flow, redirect loop and event hooks,
-    and wraps the answer's stream for timing: ~37 us of CPU per request, a tenth of all the
-    client spends on one at hundreds of requests a second. This client is built with no auth,
-    no hooks and no redirects to follow, so for a plain send that path does nothing. Whenever
-    it might (auth, hooks, redirects, credentials in the URL, a closed client), httpx's own
-    `send` runs.
+    - Replaces `httpx.AsyncClient.send`, which runs every request through its auth flow,
+      redirect loop and event hooks, and wraps the answer's stream for timing. This client is
+      built with no auth, no hooks and no redirects to follow, so for a plain send that path
+      does nothing. Whenever it might (auth, hooks, redirects, credentials in the URL,
+      streaming, a closed client), httpx's own `send` runs.
+    - Gains 31 us of CPU per request, 5% of the 630 us the client spends on one (2-core
+      shared machine, medians of 11 runs of 1,000 listings). Reproduce: `.venv/bin/python
+      benchmarks/fast_paths.py --only http`, the row "send override off".
+    - Pinned to httpx's behaviour by tests/http/test_lean_client.py: a plain send skips
+      httpx's path and gets the client's headers and timeouts as httpx would give them;
+      hooks, auth, streaming and a closed client behave as httpx's.
+    - Delete it when httpx's `send` costs within a few microseconds of the transport call
+      (re-measure after an httpx upgrade), or when secretsync's client needs auth, hooks or
+      redirects.
     """
 
     def __init__(self, *, transport: LeanAsyncTransport, **kwargs: Any) -> None:
@@ -57,7 +70,8 @@ class LeanAsyncClient(httpx.AsyncClient):
         follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
     ) -> httpx.Response:
         if (
-            auth is not httpx.USE_CLIENT_DEFAULT
+            stream
+            or auth is not httpx.USE_CLIENT_DEFAULT
             or follow_redirects not in (httpx.USE_CLIENT_DEFAULT, False)
             or self.auth is not None
             or self.follow_redirects
@@ -71,8 +85,6 @@ class LeanAsyncClient(httpx.AsyncClient):
         if "timeout" not in request.extensions:  # what httpx's send would fill in
             request.extensions["timeout"] = self.timeout.as_dict()
         response = await self._lean.handle_async_request(request)
-        if stream:  # the body is in memory already; the caller reads it
-            return response
         try:
             await response.aread()
         except BaseException:
@@ -102,6 +114,7 @@ def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.Asy
             http2=False,
             verify=context or trust_context(),
             follow_redirects=False,
+            event_hooks={"response": [_bounded_answer]},
         )
     else:
         client = LeanAsyncClient(
@@ -114,76 +127,43 @@ def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.Asy
     return client
 
 
-async def exchange(
-    http: httpx.AsyncClient,
-    request: httpx.Request,
-    *,
-    timeout_s: float,
-    max_bytes: int = MAX_ANSWER_BYTES,
-) -> httpx.Response:
-    """Send `request` and read its whole answer, all within `timeout_s` (connect, send, wait
-    and read together: a server dripping one byte at a time is cut off), keeping at most
-    `max_bytes` of body (counted as it arrives: never more in memory, whatever the server
-    sends). Only unencoded answers are read: `Accept-Encoding: identity` is asked for, and an
-    answer in any other encoding is refused before its body is read, so no decoder ever runs
-    on what a server sends (a small gzip answer can inflate a thousandfold).
+async def _bounded_answer(response: httpx.Response) -> None:
+    """httpx's own transport: refuse the answer on its head, else cap its body as httpx reads
+    it (a response hook runs before `send` reads the body)."""
+    refuse_head(response.headers.raw, MAX_ANSWER_BYTES, response.request)
+    response.stream = _CappedBody(response.stream, response.request, MAX_ANSWER_BYTES)
 
-    Raises AnswerTimeout (a TimeoutException) past the deadline, AnswerRefused for a refused
-    answer, and whatever `send` raises.
-    """
-    request.headers["Accept-Encoding"] = "identity"
+
+class _CappedBody(httpx.AsyncByteStream):
+    """A body read whole into one buffer, refused once past `max_bytes`. One chunk comes out,
+    so httpx's `aread` keeps it as it is: the peak is the body, not the body twice."""
+
+    def __init__(self, inner: Any, request: httpx.Request, max_bytes: int) -> None:
+        self._inner = inner
+        self._request = request
+        self._max_bytes = max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        buffer = io.BytesIO()  # getvalue() hands its buffer over without a copy
+        async for chunk in self._inner:
+            if buffer.tell() + len(chunk) > self._max_bytes:
+                raise AnswerRefused(
+                    f"the answer is larger than {self._max_bytes} bytes", request=self._request
+                )
+            buffer.write(chunk)
+        yield buffer.getvalue()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def exchange(
+    http: httpx.AsyncClient, request: httpx.Request, *, timeout_s: float
+) -> httpx.Response:
+    """Send `request` and read its whole answer, all within `timeout_s`: connect, send, wait
+    and read together, so a server dripping one byte at a time is cut off (httpx's timeouts
+    are per phase and per read). AnswerTimeout (a TimeoutException) past the deadline."""
     try:
-        return await within(_exchange(http, request, max_bytes), timeout_s)
+        return await within(http.send(request), timeout_s)
     except TimeoutError:
         raise AnswerTimeout(f"no complete answer within {timeout_s:g} s", request=request) from None
-
-
-_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,32}")
-
-
-async def _exchange(
-    http: httpx.AsyncClient, request: httpx.Request, max_bytes: int
-) -> httpx.Response:
-    response = await http.send(request, stream=True)
-    try:
-        encoding = response.headers.get("content-encoding", "").strip()
-        if encoding and encoding.lower() != "identity":
-            shown = encoding if _PLAIN_TOKEN.fullmatch(encoding) else "an encoding"
-            raise AnswerRefused(
-                f"the answer is compressed ({shown}), which was not asked for", request=request
-            )
-        declared = response.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-            raise AnswerRefused(f"the answer is larger than {max_bytes} bytes", request=request)
-        body = await _read_capped(response, request, max_bytes)
-    finally:
-        await response.aclose()
-    loaded = httpx.Response(
-        response.status_code,
-        headers=response.headers,
-        stream=httpx.ByteStream(body),
-        request=request,
-        extensions=response.extensions,
-    )
-    await loaded.aread()  # one chunk, no decoder: hands `body` over without a copy
-    return loaded
-
-
-async def _read_capped(response: httpx.Response, request: httpx.Request, max_bytes: int) -> bytes:
-    first: bytes | None = None
-    buffer: io.BytesIO | None = None  # getvalue() hands its buffer over without a copy
-    size = 0
-    async for chunk in response.aiter_raw():
-        size += len(chunk)
-        if size > max_bytes:
-            raise AnswerRefused(f"the answer is larger than {max_bytes} bytes", request=request)
-        if first is None:  # the lean transport's whole body: kept as it is
-            first = chunk
-            continue
-        if buffer is None:
-            buffer = io.BytesIO()
-            buffer.write(first)
-        buffer.write(chunk)
-    if buffer is not None:
-        return buffer.getvalue()
-    return first or b""

@@ -1,5 +1,6 @@
 """One HTTP/1.1 keep-alive connection: h11's state over asyncio streams, and one request and
-its whole answer on it. transport.py pools these.
+its whole answer on it. transport.py pools these; it is the same fenced fast path, and its
+opening says what that replaces, gains, which tests pin it and when to delete it.
 
 Nothing here logs or quotes a header or a body: Authorization carries the token, bodies carry
 values. h11's error messages can quote the bytes it choked on, so they are not passed on.
@@ -15,7 +16,7 @@ from typing import TypeVar
 import h11
 import httpx
 
-from secretsync.http.limits import AnswerRefused
+from secretsync.http.limits import AnswerRefused, refuse_head
 
 _T = TypeVar("_T")
 READ_SIZE = 64 * 1024
@@ -148,6 +149,7 @@ class Connection:
                 answered = True
                 state.receive_data(data)
             elif isinstance(event, h11.Response):
+                refuse_head(event.headers, max_response_bytes, request)
                 head_event = event
             elif isinstance(event, h11.Data):
                 size += len(event.data)

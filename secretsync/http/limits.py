@@ -11,9 +11,12 @@ room for twice that and bounds what a broken or hostile server can make one answ
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import httpx
 
-__all__ = ["MAX_ANSWER_BYTES", "AnswerRefused", "AnswerTimeout"]
+__all__ = ["MAX_ANSWER_BYTES", "AnswerRefused", "AnswerTimeout", "refuse_head"]
 
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
@@ -27,3 +30,25 @@ class AnswerRefused(httpx.TransportError):
 class AnswerTimeout(httpx.TimeoutException):
     """No complete answer within the request's total deadline (connect, send, wait, read):
     a server that drips one byte at a time never trips a per-read timeout."""
+
+
+_PLAIN_TOKEN = re.compile(rb"[A-Za-z0-9._-]{1,32}")
+
+
+def refuse_head(
+    headers: Iterable[tuple[bytes, bytes]], max_bytes: int, request: httpx.Request
+) -> None:
+    """AnswerRefused for an answer in an encoding other than identity, or announcing a body
+    larger than `max_bytes`: decided on the head, before one byte of the body is read."""
+    for name, value in headers:
+        name = name.lower()
+        if name == b"content-encoding":
+            encoding = value.strip()
+            if encoding and encoding.lower() != b"identity":
+                shown = encoding.decode() if _PLAIN_TOKEN.fullmatch(encoding) else "an encoding"
+                raise AnswerRefused(
+                    f"the answer is compressed ({shown}), which was not asked for",
+                    request=request,
+                )
+        elif name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+            raise AnswerRefused(f"the answer is larger than {max_bytes} bytes", request=request)

@@ -1,12 +1,26 @@
-"""A lean HTTP/1.1 keep-alive transport for httpx: h11 over asyncio streams.
+"""A lean HTTP/1.1 keep-alive transport for httpx: h11 over asyncio streams (with
+connection.py). A fenced fast path:
 
-httpx's default async transport (httpcore on anyio) spent ~1.4 ms of CPU per request here,
-mostly rescanning its whole pool on every request and answer, which made secretsync CPU-bound
-near 800 requests/s. This transport does only what secretsync needs:
+- Replaces httpx's default async transport (httpcore's pool on anyio), which secretsync still
+  uses behind a proxy (client.py).
+- Gains 4.5x less CPU per request: 630 us instead of 2,820 us for a group listing, 16 in
+  flight (2-core shared machine, medians of 11 runs of 1,000 listings). httpcore rescans its
+  whole pool on every request and answer. Reproduce: `.venv/bin/python
+  benchmarks/fast_paths.py --only http`, the row "lean transport off".
+- Pinned to httpx's behaviour by the tests that run the same attacks and exchanges through
+  both transports (tests/http/test_hostile_server.py: size, encoding, deadlines;
+  tests/http/test_tls.py: trust and certificate failures; tests/sourcecraft/test_paths.py:
+  request lines as a server receives them), and by tests/http/test_transport_*.py against
+  servers that misbehave in every way the module below handles.
+- Delete it when httpx's own transport comes within ~20% of it per request (re-run the
+  benchmark after an httpx or httpcore upgrade), or when secretsync needs what it leaves out.
+
+It does only what secretsync needs:
 
 - HTTP/1.1 with keep-alive; whole bodies in memory (requests are read first, answers are
-  collected up to `max_response_bytes`, limits.py: beyond it, `AnswerRefused` and the
-  connection is dropped). No HTTP/2, no upgrades, no streaming.
+  collected up to `max_response_bytes`, limits.py: an answer in an encoding other than
+  identity or announcing more is refused on its head, one growing past it as it arrives;
+  `AnswerRefused`, and the connection is dropped). No HTTP/2, no upgrades, no streaming.
 - Idle connections wait per origin in a deque; checkout pops the newest (LIFO) in O(1) and
   drops it when it idled past `keepalive_expiry_s` or the server has closed it.
 - At most `max_connections` requests hold a connection at once (a semaphore), and idle

@@ -22,7 +22,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
 
 import httpx
 
@@ -150,7 +149,7 @@ def transport_error(method: str, path: str, exc: httpx.HTTPError, attempts: int)
 def certificate_error(method: str, url: httpx.URL, exc: BaseException) -> TransportError | None:
     """The one-line error for a TLS certificate that could not be verified, None for any other
     failure. Not retried: asking again cannot change the certificate."""
-    cause = _cause(exc, ssl.SSLCertVerificationError)
+    cause = _certificate_cause(exc)
     if cause is None:
         return None
     reason = one_line(str(cause.verify_message or cause.reason or "not trusted")).rstrip(".")
@@ -163,16 +162,13 @@ def certificate_error(method: str, url: httpx.URL, exc: BaseException) -> Transp
     )
 
 
-_E = TypeVar("_E", bound=BaseException)
-
-
-def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
-    """`exc` or the first exception of `kind` it was raised from (httpx wraps httpcore's
-    error, which wraps the ssl module's)."""
+def _certificate_cause(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate failure `exc` was raised from, if any (httpx wraps httpcore's error,
+    which wraps the ssl module's; the lean transport wraps the ssl module's directly)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, kind):
+        if isinstance(current, ssl.SSLCertVerificationError):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
