@@ -89,6 +89,12 @@ TARGETS = (
          "tests/sourcecraft/test_paths.py", "tests/sourcecraft/test_endpoint_rules.py"),
     ),
     Target(
+        "strict request targets",
+        "secretsync/http/urlpath.py",
+        ("UrlMaker.__call__",),
+        ("tests/http/test_urlpath.py", "tests/sourcecraft/test_paths.py"),
+    ),
+    Target(
         "file confinement",
         "secretsync/sources/files.py",
         ("SourceFiles.read", "SourceFiles.in_repository", "SourceFiles.locate",
@@ -128,6 +134,11 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
      "operand 2 of `or` dropped", "if parts.fragment or not parts.path:"): (
         "defence in depth: an empty path becomes the prefix with a trailing '/', an empty "
         "segment UrlMaker refuses, which takes the same fallback"
+    ),
+    ("secretsync/http/urlpath.py", "UrlMaker.__call__", "`if` condition always false",
+     "if self._fast:"): (
+        "the URL shortcut: the public way (copy_with) makes the same URL, as test_urlpath.py "
+        "checks for every strict target"
     ),
     ("secretsync/sourcecraft/client.py", "SourceCraftClient._status_url",
      "`if` condition always true", "if op.status_url:"): (

@@ -65,6 +65,19 @@ def test_valid_names_make_exactly_the_documented_paths():
     assert paths.operation("op-1") == "/operations/secrets/id:op-1"
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: paths.repo("acme", "a/b"),
+        lambda: paths.repo("..", "app"),
+        lambda: paths.org_repos(".."),
+    ],
+)
+def test_slugs_that_are_not_plain_never_become_paths(build):  # comments: test_comment_paths
+    with pytest.raises(ConfigError, match="it is never sent in a URL"):
+        build()
+
+
 # ---------------------------------------------------------------------------- on the wire
 
 
@@ -98,26 +111,55 @@ def test_a_repository_id_from_the_api_that_is_not_plain_is_a_malformed_answer():
 
 
 @pytest.mark.parametrize(
-    "status_url",
+    ("status_url", "polled"),
     [
-        "/operations/secrets/id:op-1/../../repos/id:x/secrets",
-        "/operations/./secrets/id:op-1",
-        "/operations/secrets/id:op-1/%2e%2e/x",
-        "//evil.test/operations/secrets/id:op-1",
+        # odd or foreign: the documented path, built from the id
+        ("/operations/secrets/id:op-1/../../repos/id:x/secrets", None),
+        ("/operations/./secrets/id:op-1", None),
+        ("/operations/secrets/id:op-1/%2e%2e/x", None),
+        ("/ops/op-1/", None),
+        ("/ops//op-1", None),
+        ("?x=1", None),
+        ("{origin}?x=1", None),
+        ("/ops/op-1#fragment", None),
+        ("//evil.test/ops/op-1", None),
+        ("//127.0.0.1:{port}/ops/op-1", None),  # no scheme: not the API's origin
+        ("http:/ops/op-1", None),  # no host: not the API's origin
+        ("https://127.0.0.1:{port}/ops/op-1", None),
+        # plain, on the API's origin: followed as written
+        ("{origin}/ops/op-1?wait=1", "/ops/op-1?wait=1"),
+        ("/ops/op-1", "/ops/op-1"),
+        ("ops/op-1", "/ops/op-1"),
     ],
 )
-def test_a_status_url_with_dot_segments_is_not_followed(status_url):
+def test_a_status_url_is_followed_only_when_plain_and_on_the_api_origin(status_url, polled):
     def answers(seen):
         return json_answer(200, {"operation_id": "op-1", "status": "success"})
 
     async def main(url):
         async with build_http_client(parallelism=2) as http:
-            op = OperationInfo(operation_id="op-1", status="scheduled", status_url=status_url)
+            odd = status_url.format(origin=url, port=url.rpartition(":")[2])
+            op = OperationInfo(operation_id="op-1", status="scheduled", status_url=odd)
             return await client_for(http, url).get_operation(op)
 
     with HostileServer(answers) as server:
         assert asyncio.run(main(server.url)).status == "success"
-    assert server.lines == ["GET /operations/secrets/id:op-1 HTTP/1.1"]
+    assert server.lines == [f"GET {polled or '/operations/secrets/id:op-1'} HTTP/1.1"]
+
+
+def test_a_status_url_on_the_default_port_is_the_api_origin(httpx_mock):
+    httpx_mock.add_response(
+        url="http://localhost/ops/op-1", json={"operation_id": "op-1", "status": "success"}
+    )
+
+    async def main():
+        async with httpx.AsyncClient() as http:
+            op = OperationInfo(
+                operation_id="op-1", status="scheduled", status_url="http://localhost/ops/op-1"
+            )
+            return await client_for(http, "http://localhost").get_operation(op)
+
+    assert asyncio.run(main()).status == "success"
 
 
 def apply_against_a_hostile_listing(tmp_path, **env):
