@@ -39,8 +39,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench import CASES, TOKEN, Emulator, write_workspace
+from bench import TOKEN, Emulator, write_workspace
 from load_manifest import big_manifest
+from workspace import Case
 
 from secretsync.http import client as http_client
 from secretsync.http import urlpath
@@ -53,7 +54,7 @@ from secretsync.sources import dotenvfile
 from secretsync.sources.resolve import resolve_sources
 from secretsync.tasks import map_bounded
 
-PLAN_CASE = CASES[2]  # plan converged, 500 repos x 2 groups x 10 keys
+PLAN_CASE = Case("plan converged", "plan", 500, 2, 10, True, key="fast-paths")
 SCHEMA_OFF = "import secretsync.manifest.schema as s; s.quick_valid = lambda data: False"
 DOTENV_OFF = "import secretsync.sources.dotenvfile as d; d._parse_simple = lambda text: None"
 
@@ -252,7 +253,7 @@ def http_figures(seed: Path, runs: int) -> None:
         "lean transport off (httpx's own)": [lean_off],
     }
     spent: dict[str, list[float]] = {name: [] for name in switches}
-    emulator = Emulator(seed)
+    emulator = Emulator(seed, PLAN_CASE)
     try:
         for _ in range(runs):
             for name, offs in switches.items():
@@ -263,7 +264,7 @@ def http_figures(seed: Path, runs: int) -> None:
                     for undo in undos:
                         undo()
     finally:
-        emulator.close()
+        emulator.stop()
     shipped = statistics.median(spent["as shipped"])
     print(f"  as shipped: {shipped / per_run * 1e6:.0f} us of CPU per request (median of {runs})")
     for name in list(switches)[1:]:
