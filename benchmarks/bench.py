@@ -3,7 +3,9 @@
 The emulator runs as its own process with SourceCraft-like limits: 20 ms latency per request
 (50 ms in the *50 cases), operations ending 100 ms after the write, at most 16 requests in
 flight (429 + Retry-After beyond). secretsync runs as a subprocess exactly as CI would run it,
-so wall time includes interpreter start-up and peak RSS is that of the secretsync process.
+from a regular install in a new venv with its runtime dependencies only (`--dev-install`: the
+development venv's editable one instead), so wall time includes interpreter start-up and peak
+RSS is that of the secretsync process.
 Each run of secretsync is followed by a run of the plain baseline (baseline.py: 16 threads,
 one keep-alive http.client connection each) on a fresh emulator with the same settings, so
 both see the same stretch of a noisy machine.
@@ -41,6 +43,7 @@ from workspace import (
     SECRETSYNC,
     Case,
     anchors_supported,
+    install_as_users_do,
     write_validate_manifest,
     write_workspace,
 )
@@ -288,6 +291,11 @@ def main() -> None:
     )
     parser.add_argument("--no-capacity", action="store_true", help="skip the emulator-alone run")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--dev-install",
+        action="store_true",
+        help="run the development venv's secretsync (editable) instead of a regular install",
+    )
     args = parser.parse_args()
     chosen = args.case or ([*QUICK, "validate"] if args.quick else [*keys, "validate"])
     runs = 1 if args.quick else args.runs
@@ -300,6 +308,9 @@ def main() -> None:
         emulator_capacity()
     rows = []
     with tempfile.TemporaryDirectory(prefix="secretsync-bench-") as tmp:
+        if not args.dev_install:
+            install_as_users_do(Path(tmp))
+        print(f"secretsync: {SECRETSYNC[0]}")
         if not anchors_supported(Path(tmp)):
             print(
                 "note: this secretsync refuses YAML anchors; the plan's shared groups are "
@@ -310,7 +321,7 @@ def main() -> None:
                 rows.append(measure(case, runs, Path(tmp)))
                 print_row(rows[-1])
         validate = validate_case(max(3, runs), Path(tmp)) if "validate" in chosen else None
-    version = version_case(max(5, runs * 3))
+        version = version_case(max(5, runs * 3))
     summary(rows)
     if args.json:
         payload = {"rows": rows, "validate": validate, "version_s": version}
