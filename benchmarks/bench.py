@@ -181,7 +181,7 @@ def run_once(case: Case, root: Path, *, baseline: bool) -> Run:
 
 
 def median(runs: list[Run], field: str) -> float:
-    return statistics.median(getattr(r, field) for r in runs)
+    return float(statistics.median(getattr(r, field) for r in runs))
 
 
 def measure(case: Case, runs: int, tmp: Path) -> dict[str, Any]:

@@ -28,12 +28,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench import CASES, write_workspace
+from bench import CASES
+from workspace import write_workspace
 
 TARGET_BENCH_S = 0.100
 TARGET_MIB_S = 2.0
@@ -142,8 +144,8 @@ def measure(runs: int, pure: bool) -> list[dict[str, object]]:
                     raise
                 results.append({"name": name, "bytes": path.stat().st_size, "refused": True})
                 continue
-            load = median_s(lambda p=path: load_manifest(p), n)
-            resolve = median_s(lambda m=manifest, e=environ: resolve_sources(m, e), n)
+            load = median_s(partial(load_manifest, path), n)
+            resolve = median_s(partial(resolve_sources, manifest, environ), n)
             results.append(
                 {
                     "name": name,

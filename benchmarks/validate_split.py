@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from secretsync.manifest import loader
+from secretsync.manifest.rules import rule_problems
 from secretsync.manifest.schema import schema_problems
 from secretsync.manifest.yamlread import read_yaml
 from secretsync.sources.resolve import check_sources
@@ -54,7 +55,7 @@ def main() -> None:
         assert doc is not None and not problems
         assert not timed(lambda: schema_problems(doc, file), steps["schema"])  # noqa: B023
         rules = timed(
-            lambda: loader.rule_problems(doc, file, folder, repository),  # noqa: B023
+            lambda: rule_problems(doc, file, folder, repository),  # noqa: B023
             steps["rules"],
         )
         assert not rules

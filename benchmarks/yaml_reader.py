@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -81,9 +82,9 @@ def main() -> None:
         assert expected is not None
         rows: list[tuple[str, Callable[[], object]]] = []
         if libyaml is not None:
-            rows.append(("read_yaml, libyaml events (as shipped)", lambda t=text: read(t)))
-        rows.append(("read_yaml, pure-Python parser", lambda t=text: read(t, pure=True)))
-        rows.append(("ruamel rt loader + position walk", lambda t=text: ruamel_with_positions(t)))
+            rows.append(("read_yaml, libyaml events (as shipped)", partial(read, text)))
+        rows.append(("read_yaml, pure-Python parser", partial(read, text, pure=True)))
+        rows.append(("ruamel rt loader + position walk", partial(ruamel_with_positions, text)))
         for label, action in rows:
             print(f"{name:<20} {label:<44} {median_s(action, args.runs) * 1000:>7.1f}ms")
         assert ruamel_with_positions(text)[0] == expected.data  # the same data either way
