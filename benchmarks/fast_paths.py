@@ -14,7 +14,8 @@ time (user + system), so that a shared machine's neighbours do not count.
 - HTTP (`--only http`): the client's CPU per request (1,000 group listings in one process,
   against bench.py's emulator on the same workspace), as shipped and with each fast path of
   `http/` switched off: the URL shortcut (`urlpath.py`'s `UrlMaker` swap), the `send`
-  override (`client.py`'s `LeanAsyncClient.send`), both, and the lean transport itself
+  override (`client.py`'s `LeanAsyncClient.send`), both, the HTTP/1.1 codec (`codec.py`;
+  h11 in its place, through `h11codec.py`), and the lean transport itself
   (`transport.py`; httpx's own in its place). The variants take turns, run after run, so
   that a shared machine's load falls on all of them alike.
 
@@ -44,7 +45,7 @@ from load_manifest import big_manifest
 from workspace import Case
 
 from secretsync.http import client as http_client
-from secretsync.http import urlpath
+from secretsync.http import connection, h11codec, urlpath
 from secretsync.manifest import schema
 from secretsync.manifest.loader import load_manifest
 from secretsync.manifest.yamlread import read_yaml
@@ -227,6 +228,18 @@ def listings_cpu_s(url: str, n: int) -> float:
     return asyncio.run(main())
 
 
+def codec_off() -> Callable[[], None]:
+    """h11 in place of codec.py's request writer and answer parser (h11codec.py)."""
+    real = connection.encode_request, connection.Answer
+    connection.encode_request = h11codec.encode_request
+    connection.Answer = h11codec.Answer  # type: ignore[misc,assignment]
+
+    def undo() -> None:
+        connection.encode_request, connection.Answer = real  # type: ignore[misc,assignment]
+
+    return undo
+
+
 def lean_off() -> Callable[[], None]:
     """httpx's own transport instead of the lean one: what a run gets when a proxy variable
     is set (here none is, so it connects directly)."""
@@ -250,6 +263,7 @@ def http_figures(seed: Path, runs: int) -> None:
         "URL shortcut off": [url_off],
         "send override off": [send_off],
         "both off": [url_off, send_off],
+        "codec off (h11)": [codec_off],
         "lean transport off (httpx's own)": [lean_off],
     }
     spent: dict[str, list[float]] = {name: [] for name in switches}

@@ -9,13 +9,12 @@ values. h11's error messages can quote the bytes it choked on, so they are not p
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Awaitable
 from typing import TypeVar
 
-import h11
 import httpx
 
+from secretsync.http import codec
 from secretsync.http.limits import AnswerRefused, refuse_head
 
 _T = TypeVar("_T")
@@ -31,33 +30,11 @@ async def within(awaitable: Awaitable[_T], seconds: float | None) -> _T:
         return await awaitable
 
 
-# h11's error messages quote the bytes they reject, which may be the token or a value: these
-# helpers turn its errors into None so that the caller raises with no h11 error attached.
-def request_head(
-    method: str, target: bytes, headers: list[tuple[bytes, bytes]]
-) -> h11.Request | None:
-    try:
-        return h11.Request(method=method, target=target, headers=headers)
-    except h11.LocalProtocolError:
-        return None
-
-
-def _serialize(state: h11.Connection, head: h11.Request, body: bytes) -> bytes | None:
-    try:
-        parts = [state.send(head)]
-        if body:
-            parts.append(state.send(h11.Data(data=body)))
-        parts.append(state.send(h11.EndOfMessage()))
-    except h11.LocalProtocolError:
-        return None
-    return b"".join(part for part in parts if part)
-
-
-def _next_event(state: h11.Connection) -> h11.Event | type[h11.PAUSED] | type[h11.NEED_DATA] | None:
-    try:
-        return state.next_event()
-    except h11.RemoteProtocolError:
-        return None
+# The codec in use: codec.py's own, or h11's through h11codec.py (benchmarks/fast_paths.py
+# switches to it to measure what codec.py gains). Both raise codec.py's errors, which quote
+# nothing.
+encode_request = codec.encode_request
+Answer = codec.Answer
 
 
 class NoAnswer(Exception):
@@ -69,15 +46,15 @@ class NoAnswer(Exception):
 
 
 class Connection:
-    """A connection and its h11 state; reusable once an exchange has ended cleanly."""
+    """A connection; reusable once an exchange has ended cleanly (`reusable`)."""
 
-    __slots__ = ("h11", "idle_since", "reader", "writer")
+    __slots__ = ("idle_since", "reader", "reusable", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
-        self.h11 = h11.Connection(h11.CLIENT)
         self.idle_since = 0.0
+        self.reusable = False
 
     def open(self) -> bool:
         # at_eof: the server's FIN was read while we idled; is_closing: the socket failed.
@@ -91,21 +68,18 @@ class Connection:
     async def roundtrip(
         self,
         request: httpx.Request,
-        head: h11.Request,
-        body: bytes,
+        method: bytes,
+        wire: tuple[bytes, bool],
         timeouts: dict[str, float | None],
         max_response_bytes: int,
     ) -> httpx.Response:
-        """Send one request and read its whole answer; raises NoAnswer when the connection
-        failed before one byte of the answer arrived (a stale keep-alive connection)."""
-        state = self.h11
-        wire = _serialize(state, head, body)
-        if wire is None:
-            raise httpx.LocalProtocolError(
-                "the request body does not match its framing headers", request=request
-            )
+        """Send one request (`wire`: its bytes, and whether the connection may be reused after
+        it) and read its whole answer; raises NoAnswer when the connection failed before one
+        byte of the answer arrived (a stale keep-alive connection). `reusable` says afterwards
+        whether the connection may carry another request."""
+        self.reusable = False
         try:
-            self.writer.write(wire)
+            self.writer.write(wire[0])
             if self.writer.transport.get_write_buffer_size():
                 # Only when the socket did not take it all at once (the common case for a
                 # small request): arming a timeout costs more than the write.
@@ -115,64 +89,58 @@ class Connection:
         except OSError as exc:
             raise NoAnswer(httpx.WriteError(str(exc), request=request)) from exc
 
+        def check_head(headers: list[tuple[bytes, bytes]]) -> None:
+            refuse_head(headers, max_response_bytes, request)
+
+        answer = Answer(method, max_response_bytes, check_head)
         read_timeout = timeouts.get("read")
         answered = False
-        head_event: h11.Response | None = None
-        # BytesIO, not a list joined at the end: getvalue() hands over its buffer without a
-        # copy, so an answer of N bytes costs about N, never 2N, at its peak.
-        body_buffer = io.BytesIO()
-        size = 0
+        failure: type[Exception] | None = None
         while True:
-            event = _next_event(state)
-            if event is None:
-                raise httpx.RemoteProtocolError(
-                    "the server's answer is not valid HTTP/1.1", request=request
+            try:
+                data = await within(self.reader.read(READ_SIZE), read_timeout)
+            except TimeoutError:
+                raise httpx.ReadTimeout(
+                    "timed out waiting for the server's answer", request=request
+                ) from None
+            except OSError as exc:
+                error = httpx.ReadError(str(exc) or type(exc).__name__, request=request)
+                if answered:
+                    raise error from exc
+                raise NoAnswer(error) from exc
+            if not data and not answered:
+                raise NoAnswer(
+                    httpx.RemoteProtocolError(
+                        "the server closed the connection without answering", request=request
+                    )
                 )
-            if event is h11.NEED_DATA:
-                try:
-                    data = await within(self.reader.read(READ_SIZE), read_timeout)
-                except TimeoutError:
-                    raise httpx.ReadTimeout(
-                        "timed out waiting for the server's answer", request=request
-                    ) from None
-                except OSError as exc:
-                    error = httpx.ReadError(str(exc) or type(exc).__name__, request=request)
-                    if answered:
-                        raise error from exc
-                    raise NoAnswer(error) from exc
-                if not data and not answered:
-                    raise NoAnswer(
-                        httpx.RemoteProtocolError(
-                            "the server closed the connection without answering", request=request
-                        )
-                    )
-                answered = True
-                state.receive_data(data)
-            elif isinstance(event, h11.Response):
-                refuse_head(event.headers, max_response_bytes, request)
-                head_event = event
-            elif isinstance(event, h11.Data):
-                size += len(event.data)
-                if size > max_response_bytes:
-                    raise AnswerRefused(
-                        f"the answer is larger than {max_response_bytes} bytes", request=request
-                    )
-                body_buffer.write(event.data)
-            elif isinstance(event, h11.EndOfMessage):
+            answered = True
+            try:
+                if answer.feed(data) if data else answer.eof():
+                    break
+            except (codec.Invalid, codec.TooLarge) as exc:
+                failure = type(exc)
                 break
-            elif isinstance(event, h11.InformationalResponse):
-                continue  # 1xx before the real answer
-            else:  # PAUSED (a protocol switch) or ConnectionClosed before the answer ended
-                raise httpx.RemoteProtocolError(
-                    "the server's answer ended unexpectedly", request=request
-                )
-        assert head_event is not None  # h11 yields the head before EndOfMessage
+        # Raised here, outside the handler, so that no codec error rides along as context.
+        if failure is codec.TooLarge:
+            raise AnswerRefused(
+                f"the answer is larger than {max_response_bytes} bytes", request=request
+            )
+        if failure is codec.Cut:
+            raise httpx.RemoteProtocolError(
+                "the server's answer ended unexpectedly", request=request
+            )
+        if failure is not None:
+            raise httpx.RemoteProtocolError(
+                "the server's answer is not valid HTTP/1.1", request=request
+            )
+        self.reusable = wire[1] and answer.reusable
         return httpx.Response(
-            head_event.status_code,
-            headers=head_event.headers.raw_items(),
+            answer.status,
+            headers=answer.headers,
             # stream=, not content=: httpx adds no framing headers the server never sent,
             # and the client still decodes any Content-Encoding when it reads the body.
-            stream=httpx.ByteStream(body_buffer.getvalue()),
+            stream=httpx.ByteStream(answer.body),
             request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head_event.reason},
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason},
         )

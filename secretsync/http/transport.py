@@ -50,10 +50,10 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 
-import h11
 import httpx
 
-from secretsync.http.connection import Connection, NoAnswer, request_head, within
+from secretsync.http import codec, connection
+from secretsync.http.connection import Connection, NoAnswer, within
 from secretsync.http.limits import MAX_ANSWER_BYTES
 from secretsync.http.tls import trust_context
 
@@ -114,13 +114,20 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         headers = request.headers.raw
         if not any(name.lower() == b"host" for name, _ in headers):
             headers = [(b"Host", url.netloc), *headers]
-        head = request_head(request.method, url.raw_path, headers)
-        if head is None:
+        method = request.method.encode("ascii", "replace")
+        body = await request.aread()
+        unwritable: str | None = None
+        try:
+            wire = connection.encode_request(method, url.raw_path, headers, body)
+        except codec.Unwritable as exc:
+            unwritable = "framing" if exc.framing else "head"
+        if unwritable is not None:  # raised here, so that no codec error rides along
             raise httpx.LocalProtocolError(
-                "the request cannot be written as HTTP/1.1 (invalid method, target or header)",
+                "the request body does not match its framing headers"
+                if unwritable == "framing"
+                else "the request cannot be written as HTTP/1.1 (invalid method, target or header)",
                 request=request,
             )
-        body = await request.aread()
         timeouts = request.extensions.get("timeout") or {}
         if self._slots.locked():
             try:
@@ -134,14 +141,14 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
             conn = self._checkout(origin)
             if conn is not None:
                 try:
-                    return await self._exchange(conn, origin, request, head, body, timeouts)
+                    return await self._exchange(conn, origin, request, method, wire, timeouts)
                 except NoAnswer:
                     # Stale keep-alive connection: send once more on a fresh one (see the
                     # module docstring). Older idle ones to this origin are likelier stale.
                     self._drop_idle(origin)
             conn = await self._connect(origin, request, timeouts.get("connect"))
             try:
-                return await self._exchange(conn, origin, request, head, body, timeouts)
+                return await self._exchange(conn, origin, request, method, wire, timeouts)
             except NoAnswer as exc:
                 raise exc.error from exc.__cause__
         finally:
@@ -236,18 +243,18 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         conn: Connection,
         origin: _Origin,
         request: httpx.Request,
-        head: h11.Request,
-        body: bytes,
+        method: bytes,
+        wire: tuple[bytes, bool],
         timeouts: dict[str, float | None],
     ) -> httpx.Response:
         try:
-            response = await conn.roundtrip(request, head, body, timeouts, self._max_response_bytes)
+            response = await conn.roundtrip(
+                request, method, wire, timeouts, self._max_response_bytes
+            )
         except BaseException:  # errors, timeouts and cancellation alike
             conn.abort()
             raise
-        state = conn.h11
-        if state.our_state is h11.DONE and state.their_state is h11.DONE:
-            state.start_next_cycle()
+        if conn.reusable:
             self._checkin(origin, conn)
         else:  # Connection: close, or an answer delimited by closing the connection
             conn.abort()
