@@ -39,7 +39,6 @@ __all__ = [
     "MAX_HEADERS",
     "MAX_INCOMPLETE_BYTES",
     "Answer",
-    "Cut",
     "Invalid",
     "TooLarge",
     "Unwritable",
@@ -77,10 +76,6 @@ class Unwritable(Exception):
 
 class Invalid(Exception):
     """The answer is not valid HTTP/1.1."""
-
-
-class Cut(Invalid):
-    """The connection ended between two messages (after an informational answer)."""
 
 
 class TooLarge(Exception):
@@ -294,9 +289,7 @@ class Answer:
             return True
         if self._state == _DONE:
             return True
-        if self._state == _HEAD and not self._buffer:
-            raise Cut
-        raise Invalid
+        raise Invalid  # cut short, or no final answer after an informational one
 
     def _wait(self, data: bytes, pos: int) -> bool:
         rest = data[pos:]
@@ -334,19 +327,20 @@ class Answer:
         if len(lines) > MAX_HEADERS:
             return None
         fields = _Fields()
-        name = value = b""
+        field: tuple[bytes, bytes] | None = None  # the last field, while folds may follow
         for line in lines:
             if line[:1] in (b" ", b"\t"):
-                if not name:
+                if field is None:
                     return None  # a continuation with nothing to continue
-                value += b" " + line.lstrip(b" \t")
+                field = (field[0], field[1] + b" " + line.lstrip(b" \t"))
                 continue
-            if name and not _add_field(fields, name, value):
+            if field is not None and not _add_field(fields, *field):
                 return None
             name, colon, value = line.partition(b":")
             if not colon:
                 return None
-        if name and not _add_field(fields, name, value):
+            field = (name, value)
+        if field is not None and not _add_field(fields, *field):
             return None
         return fields
 

@@ -126,10 +126,6 @@ class Connection:
             raise AnswerRefused(
                 f"the answer is larger than {max_response_bytes} bytes", request=request
             )
-        if failure is codec.Cut:
-            raise httpx.RemoteProtocolError(
-                "the server's answer ended unexpectedly", request=request
-            )
         if failure is not None:
             raise httpx.RemoteProtocolError(
                 "the server's answer is not valid HTTP/1.1", request=request

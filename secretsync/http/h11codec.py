@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import h11
 
-from secretsync.http.codec import Cut, Invalid, TooLarge, Unwritable
+from secretsync.http.codec import Invalid, TooLarge, Unwritable
 
 __all__ = ["Answer", "encode_request"]
 
@@ -54,6 +54,7 @@ class Answer:
         self._on_head = on_head
         self._parts: list[bytes] = []
         self._size = 0
+        self._ended = False
         self.status = 0
         self.reason = b""
         self.version = b""
@@ -67,7 +68,8 @@ class Answer:
     def reusable(self) -> bool:
         state = self._state
         return (
-            state.their_state is h11.DONE
+            not self._ended
+            and state.their_state is h11.DONE
             and state.our_state is h11.DONE
             and not state.trailing_data[0]
         )
@@ -77,6 +79,7 @@ class Answer:
         return self._events()
 
     def eof(self) -> bool:
+        self._ended = True  # what h11 does not count: an ended connection carries nothing more
         self._state.receive_data(b"")
         return self._events()
 
@@ -106,4 +109,4 @@ class Answer:
                 return True
             elif not isinstance(event, h11.InformationalResponse):
                 # PAUSED (a protocol switch) or ConnectionClosed before the answer ended
-                raise Cut
+                raise Invalid
