@@ -1,9 +1,15 @@
-"""One HTTP/1.1 keep-alive connection: h11's state over asyncio streams, and one request and
-its whole answer on it. transport.py pools these; it is the same fenced fast path, and its
-opening says what that replaces, gains, which tests pin it and when to delete it.
+"""One HTTP/1.1 keep-alive connection as an asyncio protocol, and one request and its whole
+answer on it (the bytes themselves are codec.py's). transport.py pools these; it is the same
+fenced fast path, and its opening says what that replaces, gains, which tests pin it and when
+to delete it.
+
+A protocol, not a StreamReader and StreamWriter: each arriving piece of the answer goes
+straight to the parser (no buffer, no future per read), the exchange waits on one future,
+and one timer per exchange keeps the read timeout (it fires, and re-arms itself if bytes came
+meanwhile) where a timeout per read armed and cancelled one per read.
 
 Nothing here logs or quotes a header or a body: Authorization carries the token, bodies carry
-values. h11's error messages can quote the bytes it choked on, so they are not passed on.
+values. codec.py's errors quote nothing, and are raised here with none attached.
 """
 
 from __future__ import annotations
@@ -18,12 +24,11 @@ from secretsync.http import codec
 from secretsync.http.limits import AnswerRefused, refuse_head
 
 _T = TypeVar("_T")
-READ_SIZE = 64 * 1024
 
 
 async def within(awaitable: Awaitable[_T], seconds: float | None) -> _T:
     """`awaitable`, or TimeoutError after `seconds` (None: no limit)."""
-    # asyncio.timeout arms a timer; wait_for would also start a task for every read.
+    # asyncio.timeout arms a timer; wait_for would also start a task.
     if seconds is None:
         return await awaitable
     async with asyncio.timeout(seconds):
@@ -45,26 +50,91 @@ class NoAnswer(Exception):
         self.error = error
 
 
-class Connection:
+# How an exchange ended, when not with a complete answer (the waiter's result).
+_CLOSED = "closed"  # the server closed the connection (or it failed: see `_lost`)
+_TIMED_OUT = "timed out"
+
+
+class Connection(asyncio.Protocol):
     """A connection; reusable once an exchange has ended cleanly (`reusable`)."""
 
-    __slots__ = ("idle_since", "reader", "reusable", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
         self.idle_since = 0.0
         self.reusable = False
+        self._answer: codec.Answer | None = None
+        self._waiter: asyncio.Future[object] | None = None
+        self._received = False  # a byte of the current answer has arrived
+        self._last_read = 0.0
+        self._ended = False  # the server's FIN, or the connection is gone
+        self._lost: BaseException | None = None  # why the connection failed, if it did
+        self._stray = False  # bytes came that no request asked for
+        self._drained: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop = asyncio.get_running_loop()
+        self._gone: asyncio.Future[None] = self._loop.create_future()
 
+    # -- asyncio.Protocol ---------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        answer = self._answer
+        if answer is None:
+            # An idle connection's server speaks out of turn: whatever it says would be taken
+            # for the next request's answer, so the connection is not used again.
+            self._stray = True
+            return
+        self._received = True
+        self._last_read = self._loop.time()
+        try:
+            if answer.feed(data):
+                self._settle(None)
+        except Exception as exc:  # the parser's refusals, or the head check's AnswerRefused
+            self._settle(exc)
+
+    def eof_received(self) -> bool:
+        self._ended = True
+        self._end()
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended = True
+        self._lost = exc
+        self._end()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        if not self._gone.done():
+            self._gone.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._drained = self._loop.create_future()
+
+    def resume_writing(self) -> None:
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        self._drained = None
+
+    # -- the pool's view -------------------------------------------------------------------
     def open(self) -> bool:
-        # at_eof: the server's FIN was read while we idled; is_closing: the socket failed.
-        return not (self.reader.at_eof() or self.writer.is_closing())
+        transport = self.transport
+        return not (self._ended or self._stray or transport is None or transport.is_closing())
 
     def abort(self) -> None:
         # Never half-used back into the pool, and no graceful close for a connection in an
         # unknown state: drop it at once.
-        self.writer.transport.abort()
+        if self.transport is not None:
+            self.transport.abort()
 
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    async def wait_closed(self) -> None:
+        await self._gone
+
+    # -- one exchange ------------------------------------------------------------------------
     async def roundtrip(
         self,
         request: httpx.Request,
@@ -78,58 +148,46 @@ class Connection:
         byte of the answer arrived (a stale keep-alive connection). `reusable` says afterwards
         whether the connection may carry another request."""
         self.reusable = False
-        try:
-            self.writer.write(wire[0])
-            if self.writer.transport.get_write_buffer_size():
-                # Only when the socket did not take it all at once (the common case for a
-                # small request): arming a timeout costs more than the write.
-                await within(self.writer.drain(), timeouts.get("write"))
-        except TimeoutError:
-            raise httpx.WriteTimeout("sending the request timed out", request=request) from None
-        except OSError as exc:
-            raise NoAnswer(httpx.WriteError(str(exc), request=request)) from exc
+        transport = self.transport
+        if transport is None or self._ended or transport.is_closing():
+            raise NoAnswer(
+                httpx.RemoteProtocolError(
+                    "the server closed the connection without answering", request=request
+                )
+            )
 
         def check_head(headers: list[tuple[bytes, bytes]]) -> None:
             refuse_head(headers, max_response_bytes, request)
 
-        answer = Answer(method, max_response_bytes, check_head)
-        read_timeout = timeouts.get("read")
-        answered = False
-        failure: type[Exception] | None = None
-        while True:
-            try:
-                data = await within(self.reader.read(READ_SIZE), read_timeout)
-            except TimeoutError:
-                raise httpx.ReadTimeout(
-                    "timed out waiting for the server's answer", request=request
-                ) from None
-            except OSError as exc:
-                error = httpx.ReadError(str(exc) or type(exc).__name__, request=request)
-                if answered:
-                    raise error from exc
-                raise NoAnswer(error) from exc
-            if not data and not answered:
-                raise NoAnswer(
-                    httpx.RemoteProtocolError(
-                        "the server closed the connection without answering", request=request
-                    )
+        loop = self._loop
+        self._answer = Answer(method, max_response_bytes, check_head)
+        self._received = False
+        waiter = self._waiter = loop.create_future()
+        try:
+            transport.write(wire[0])
+            if self._drained is not None:
+                # Only when the socket would not take it all (past the transport's high-water
+                # mark): the common small request never waits here.
+                try:
+                    await within(self._drained, timeouts.get("write"))
+                except TimeoutError:
+                    raise httpx.WriteTimeout(
+                        "sending the request timed out", request=request
+                    ) from None
+            read_timeout = timeouts.get("read")
+            if read_timeout is not None and not waiter.done():
+                self._last_read = loop.time()
+                self._timer = loop.call_at(
+                    self._last_read + read_timeout, self._check_read, read_timeout
                 )
-            answered = True
-            try:
-                if answer.feed(data) if data else answer.eof():
-                    break
-            except (codec.Invalid, codec.TooLarge) as exc:
-                failure = type(exc)
-                break
-        # Raised here, outside the handler, so that no codec error rides along as context.
-        if failure is codec.TooLarge:
-            raise AnswerRefused(
-                f"the answer is larger than {max_response_bytes} bytes", request=request
-            )
-        if failure is not None:
-            raise httpx.RemoteProtocolError(
-                "the server's answer is not valid HTTP/1.1", request=request
-            )
+            outcome = await waiter
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._answer = None
+            self._waiter = None
+        answer = self._answer_of(outcome, request, max_response_bytes)
         self.reusable = wire[1] and answer.reusable
         return httpx.Response(
             answer.status,
@@ -140,3 +198,68 @@ class Connection:
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason},
         )
+
+    def _answer_of(
+        self, outcome: object, request: httpx.Request, max_response_bytes: int
+    ) -> codec.Answer:
+        """The complete answer, or the error the outcome stands for (raised here, where no
+        other exception is being handled, so none rides along as context)."""
+        if isinstance(outcome, codec.Answer):
+            return outcome
+        if outcome is _TIMED_OUT:
+            raise httpx.ReadTimeout("timed out waiting for the server's answer", request=request)
+        if outcome is _CLOSED:
+            lost = self._lost
+            if lost is not None:  # reset, broken pipe, a TLS failure
+                error: httpx.TransportError = httpx.ReadError(
+                    str(lost) or type(lost).__name__, request=request
+                )
+            else:
+                error = httpx.RemoteProtocolError(
+                    "the server closed the connection without answering", request=request
+                )
+            if not self._received:
+                raise NoAnswer(error) from lost
+            if lost is not None:
+                raise error from lost
+            outcome = codec.Invalid()  # the answer was cut short
+        if isinstance(outcome, codec.TooLarge):
+            raise AnswerRefused(
+                f"the answer is larger than {max_response_bytes} bytes", request=request
+            )
+        if isinstance(outcome, codec.Invalid):
+            raise httpx.RemoteProtocolError(
+                "the server's answer is not valid HTTP/1.1", request=request
+            )
+        assert isinstance(outcome, BaseException)
+        raise outcome  # AnswerRefused from the head check
+
+    def _settle(self, outcome: object | None) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(self._answer if outcome is None else outcome)
+
+    def _end(self) -> None:
+        """The connection ended: that completes an answer delimited by it, else it ends the
+        exchange without one."""
+        answer = self._answer
+        if answer is None or self._waiter is None or self._waiter.done():
+            return
+        if self._lost is None and self._received:
+            try:
+                answer.eof()
+            except codec.Invalid as exc:
+                self._settle(exc)
+            else:
+                self._settle(None)
+            return
+        self._settle(_CLOSED)
+
+    def _check_read(self, read_timeout: float) -> None:
+        # httpx's read timeout bounds each wait for bytes: re-arm while they keep coming.
+        due = self._last_read + read_timeout
+        if self._loop.time() < due:
+            self._timer = self._loop.call_at(due, self._check_read, read_timeout)
+        else:
+            self._timer = None
+            self._settle(_TIMED_OUT)

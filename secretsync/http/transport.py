@@ -160,10 +160,10 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         self._idle.clear()
         self._idle_count = 0
         for conn in idle:
-            conn.writer.close()
+            conn.close()
         for conn in idle:
             with contextlib.suppress(Exception):
-                await conn.writer.wait_closed()
+                await conn.wait_closed()
 
     # -- the pool ---------------------------------------------------------------------------
     def _checkout(self, origin: _Origin) -> Connection | None:
@@ -217,9 +217,13 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         scheme, host, port = origin
         tls = self.ssl_context if scheme == b"https" else None
         try:
-            reader, writer = await within(
-                asyncio.open_connection(
-                    host, port, ssl=tls, server_hostname=host if tls is not None else None
+            _, conn = await within(
+                asyncio.get_running_loop().create_connection(
+                    Connection,
+                    host,
+                    port,
+                    ssl=tls,
+                    server_hostname=host if tls is not None else None,
                 ),
                 timeout_s if timeout_s is not None else self._connect_timeout_s,
             )
@@ -229,13 +233,13 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
             ) from None
         except OSError as exc:  # refused, reset, DNS (gaierror), TLS verification (SSLError)
             raise httpx.ConnectError(f"{host}:{port}: {exc}", request=request) from exc
-        sock = writer.get_extra_info("socket")
+        sock = conn.transport.get_extra_info("socket") if conn.transport is not None else None
         if sock is not None:
             # Small writes on a keep-alive connection otherwise wait ~40 ms for a delayed ACK
             # (selector loops already set this; a proactor or uvloop may not).
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return Connection(reader, writer)
+        return conn
 
     # -- one request ------------------------------------------------------------------------
     async def _exchange(
