@@ -1,17 +1,19 @@
-"""A lean HTTP/1.1 keep-alive transport for httpx: h11 over asyncio streams (with
-connection.py). A fenced fast path:
+"""A lean HTTP/1.1 keep-alive transport for httpx: its own HTTP/1.1 codec (codec.py) over an
+asyncio protocol (connection.py). A fenced fast path:
 
-- Replaces httpx's default async transport (httpcore's pool on anyio), which secretsync still
-  uses behind a proxy (client.py).
-- Gains 4.5x less CPU per request: 630 us instead of 2,820 us for a group listing, 16 in
-  flight (2-core shared machine, medians of 11 runs of 1,000 listings). httpcore rescans its
-  whole pool on every request and answer. Reproduce: `.venv/bin/python
-  benchmarks/fast_paths.py --only http`, the row "lean transport off".
+- Replaces httpx's default async transport (httpcore's pool on anyio, with h11), which
+  secretsync still uses behind a proxy (client.py).
+- Gains 5.5x less CPU per request: 513 us instead of 2,802 us for a group listing, 16 in
+  flight (2-core shared machine, medians of 5 runs of 1,000 listings, the variants taking
+  turns). httpcore rescans its whole pool on every request and answer. Reproduce:
+  `.venv/bin/python benchmarks/fast_paths.py --only http`, the row "lean transport off".
+  codec.py is a fast path of its own inside this one, with its own row ("codec off (h11)").
 - Pinned to httpx's behaviour by the tests that run the same attacks and exchanges through
   both transports (tests/http/test_hostile_server.py: size, encoding, deadlines;
   tests/http/test_tls.py: trust and certificate failures; tests/sourcecraft/test_paths.py:
-  request lines as a server receives them), and by tests/http/test_transport_*.py against
-  servers that misbehave in every way the module below handles.
+  request lines as a server receives them; tests/http/test_lean_answers.py: the answer
+  objects), and by tests/http/test_transport_*.py against servers that misbehave in every
+  way the module below handles.
 - Delete it when httpx's own transport comes within ~20% of it per request (re-run the
   benchmark after an httpx or httpcore upgrade), or when secretsync needs what it leaves out.
 
@@ -22,7 +24,8 @@ It does only what secretsync needs:
   identity or announcing more is refused on its head, one growing past it as it arrives;
   `AnswerRefused`, and the connection is dropped). No HTTP/2, no upgrades, no streaming.
 - Idle connections wait per origin in a deque; checkout pops the newest (LIFO) in O(1) and
-  drops it when it idled past `keepalive_expiry_s` or the server has closed it.
+  drops it when it idled past `keepalive_expiry_s`, the server has closed it, or the server
+  sent bytes while it idled (connection.py).
 - At most `max_connections` requests hold a connection at once (a semaphore), and idle
   connections are evicted so that open ones stay within that bound too.
 - A server may close an idle keep-alive connection at any moment, and that close can cross

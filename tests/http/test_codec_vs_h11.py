@@ -306,7 +306,8 @@ def test_generated_answers_are_read_as_h11_reads_them(data, cuts):
     bounds = [0, *sorted({c for c in cuts if 0 < c < len(data)}), len(data)]
     pieces = [data[a:b] for a, b in itertools.pairwise(bounds) if b > a]
     for method in (b"GET", b"HEAD"):
-        assert same(pieces, method) == same([data], method)
+        # Bytes after the end are seen only when read with it: reuse may differ by the split.
+        assert same(pieces, method)[:-1] == same([data], method)[:-1]
 
 
 @given(data=st.binary(max_size=200))
@@ -407,6 +408,8 @@ def test_generated_requests_are_written_as_h11_writes_them(method, target, heade
     ours = written(codec.encode_request, method, target, headers, body)
     theirs = written(h11codec.encode_request, method, target, headers, body)
     if ours != theirs:
-        # The one deliberate difference: a control byte in a value, which h11 lets through.
-        assert ours == ("refused", False) and theirs[0] == "ok"
+        # The one deliberate difference: a control byte in a value, which h11 lets through
+        # (then writes, or refuses for the body's framing, a check that comes later).
+        assert ours == ("refused", False)
+        assert theirs[0] == "ok" or theirs == ("refused", True)
         assert any(any((b < 0x20 and b != 9) or b == 0x7F for b in v) for _, v in headers)
