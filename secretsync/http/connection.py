@@ -53,6 +53,7 @@ class NoAnswer(Exception):
 # How an exchange ended, when not with a complete answer (the waiter's result).
 _CLOSED = "closed"  # the server closed the connection (or it failed: see `_lost`)
 _TIMED_OUT = "timed out"
+_COMPLETE = "complete"
 
 
 class Connection(asyncio.Protocol):
@@ -160,7 +161,7 @@ class Connection(asyncio.Protocol):
             refuse_head(headers, max_response_bytes, request)
 
         loop = self._loop
-        self._answer = Answer(method, max_response_bytes, check_head)
+        answer = self._answer = Answer(method, max_response_bytes, check_head)
         self._received = False
         waiter = self._waiter = loop.create_future()
         try:
@@ -187,7 +188,7 @@ class Connection(asyncio.Protocol):
                 self._timer = None
             self._answer = None
             self._waiter = None
-        answer = self._answer_of(outcome, request, max_response_bytes)
+        self._raise_for(outcome, request, max_response_bytes)
         self.reusable = wire[1] and answer.reusable
         body = answer.body
         response = httpx.Response(
@@ -207,13 +208,11 @@ class Connection(asyncio.Protocol):
         response.is_closed = True
         return response
 
-    def _answer_of(
-        self, outcome: object, request: httpx.Request, max_response_bytes: int
-    ) -> codec.Answer:
-        """The complete answer, or the error the outcome stands for (raised here, where no
-        other exception is being handled, so none rides along as context)."""
-        if isinstance(outcome, codec.Answer):
-            return outcome
+    def _raise_for(self, outcome: object, request: httpx.Request, max_response_bytes: int) -> None:
+        """The error the outcome stands for, if the answer is not complete (raised here, where
+        no other exception is being handled, so none rides along as context)."""
+        if outcome is _COMPLETE:
+            return
         if outcome is _TIMED_OUT:
             raise httpx.ReadTimeout("timed out waiting for the server's answer", request=request)
         if outcome is _CLOSED:
@@ -245,7 +244,7 @@ class Connection(asyncio.Protocol):
     def _settle(self, outcome: object | None) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            waiter.set_result(self._answer if outcome is None else outcome)
+            waiter.set_result(_COMPLETE if outcome is None else outcome)
 
     def _end(self) -> None:
         """The connection ended: that completes an answer delimited by it, else it ends the

@@ -9,14 +9,17 @@ differs from h11, a test below says how.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Iterable
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from secretsync.http import codec, h11codec
+from secretsync.http import codec, connection, h11codec
+from tests.http.helpers import Reply, Seen, Server, client, ok
 
 MAX = 1 << 30
 
@@ -413,3 +416,35 @@ def test_generated_requests_are_written_as_h11_writes_them(method, target, heade
         assert ours == ("refused", False)
         assert theirs[0] == "ok" or theirs == ("refused", True)
         assert any(any((b < 0x20 and b != 9) or b == 0x7F for b in v) for _, v in headers)
+
+
+# -- the switch the benchmark uses ----------------------------------------------------------
+
+
+def test_the_transport_runs_over_h11_when_the_benchmark_switches_the_codec_off(monkeypatch):
+    # benchmarks/fast_paths.py's row "codec off (h11)" swaps these two names; the transport
+    # must then work as before, on the same exchanges.
+    monkeypatch.setattr(connection, "encode_request", h11codec.encode_request)
+    monkeypatch.setattr(connection, "Answer", h11codec.Answer)
+    chunked = CHUNKED + b"2\r\nok\r\n0\r\n\r\n"
+
+    async def answers(seen: Seen) -> Reply:
+        if seen.target == "/chunked":
+            return Reply(chunked)
+        if seen.target == "/bad":
+            return Reply(OK + b"Content-Length: nope\r\n\r\n")
+        return ok(seen.body or b"{}")
+
+    async def main():
+        async with Server(answers) as server, client() as http:
+            got = await http.get(f"{server.url}/chunked")
+            put = await http.put(f"{server.url}/echo", content=b"value")
+            with pytest.raises(httpx.RemoteProtocolError, match=r"not valid HTTP/1\.1"):
+                await http.get(f"{server.url}/bad")
+            with pytest.raises(httpx.LocalProtocolError):
+                await http.get(server.url, headers={"X": "a\r\nb: c"})
+            return server, got, put
+
+    server, got, put = asyncio.run(main())
+    assert (got.text, put.text) == ("ok", "value")
+    assert [s.conn for s in server.seen] == [1, 1, 1]
