@@ -4,12 +4,12 @@ parsed as its bytes arrive. A fenced fast path:
 - Replaces h11 (`h11.Connection` for the client role, its `Request` validation, its reader
   and writer), which connection.py used until this module; h11codec.py keeps that path, small,
   for the benchmark's switch and the differential tests.
-- Gains ~140 us of CPU per group listing, a quarter of what the client spends on one: with
-  h11 in its place the client spent 679 us per listing, with this 513 us (2-core shared
+- Gains ~140 us of CPU per group listing, a quarter of what the client spent on one: with
+  h11 in its place the client spends 614 us per listing, with this 450 us (2-core shared
   machine, 16 in flight, medians of 5 runs of 1,000 listings, the variants taking turns; the
-  h11 row pays ~23 us per request for priming a fresh h11.Connection, see h11codec.py, which
+  h11 row pays ~24 us per request for priming a fresh h11.Connection, see h11codec.py, which
   the h11 code before this module did not). Alone, writing one listing's request and parsing
-  its answer costs ~34 us here against ~112 us through h11 (135 us less 23 us of priming;
+  its answer costs ~34 us here against ~109 us through h11 (134 us less 24 us of priming;
   medians of 5 x 2,000, same machine). h11 turns every answer into event objects, runs a
   state machine per event and re-validates every header it parsed; here a typical answer is
   one search for the blank line, one regex per line and one slice for the body. Reproduce:

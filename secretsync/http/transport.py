@@ -3,7 +3,7 @@ asyncio protocol (connection.py). A fenced fast path:
 
 - Replaces httpx's default async transport (httpcore's pool on anyio, with h11), which
   secretsync still uses behind a proxy (client.py).
-- Gains 5.5x less CPU per request: 513 us instead of 2,802 us for a group listing, 16 in
+- Gains 6.1x less CPU per request: 450 us instead of 2,749 us for a group listing, 16 in
   flight (2-core shared machine, medians of 5 runs of 1,000 listings, the variants taking
   turns). httpcore rescans its whole pool on every request and answer. Reproduce:
   `.venv/bin/python benchmarks/fast_paths.py --only http`, the row "lean transport off".
