@@ -14,7 +14,9 @@ time (user + system), so that a shared machine's neighbours do not count.
 - HTTP (`--only http`): the client's CPU per request (1,000 group listings in one process,
   against bench.py's emulator on the same workspace), as shipped and with each fast path of
   `http/` switched off: the URL shortcut (`urlpath.py`'s `UrlMaker` swap), the `send`
-  override (`client.py`'s `LeanAsyncClient.send`), both, and the lean transport itself
+  override (`client.py`'s `LeanAsyncClient.send`), both, the HTTP/1.1 codec (`codec.py`;
+  h11 in its place, through `h11codec.py`; also alone, on one listing's bytes), and the
+  lean transport itself
   (`transport.py`; httpx's own in its place). The variants take turns, run after run, so
   that a shared machine's load falls on all of them alike.
 
@@ -34,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,7 +47,8 @@ from load_manifest import big_manifest
 from workspace import Case
 
 from secretsync.http import client as http_client
-from secretsync.http import urlpath
+from secretsync.http import codec as codec_module
+from secretsync.http import connection, h11codec, urlpath
 from secretsync.manifest import schema
 from secretsync.manifest.loader import load_manifest
 from secretsync.manifest.yamlread import read_yaml
@@ -227,6 +231,18 @@ def listings_cpu_s(url: str, n: int) -> float:
     return asyncio.run(main())
 
 
+def codec_off() -> Callable[[], None]:
+    """h11 in place of codec.py's request writer and answer parser (h11codec.py)."""
+    real = connection.encode_request, connection.Answer
+    connection.encode_request = h11codec.encode_request
+    connection.Answer = h11codec.Answer  # type: ignore[misc,assignment]
+
+    def undo() -> None:
+        connection.encode_request, connection.Answer = real  # type: ignore[misc,assignment]
+
+    return undo
+
+
 def lean_off() -> Callable[[], None]:
     """httpx's own transport instead of the lean one: what a run gets when a proxy variable
     is set (here none is, so it connects directly)."""
@@ -237,6 +253,53 @@ def lean_off() -> Callable[[], None]:
         http_client.proxy_configured = real
 
     return undo
+
+
+LISTING_HEADERS = [
+    (b"Host", b"127.0.0.1:8080"),
+    (b"Accept", b"*/*"),
+    (b"Accept-Encoding", b"identity"),
+    (b"Connection", b"keep-alive"),
+    (b"User-Agent", b"secretsync/0.1"),
+    (b"Authorization", b"Bearer tok-0123456789abcdef0123456789"),
+]
+LISTING_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"
+    b"Date: Sun, 29 Nov 2026 21:00:00 GMT\r\nServer: emulator\r\n\r\n" + b"x" * 1000
+)
+
+
+def codec_figures(runs: int) -> None:
+    """codec.py against h11 (h11codec.py) alone: one listing's request written and its answer
+    parsed, and what h11codec.py's priming of a fresh h11.Connection costs of that."""
+    target = b"/v1/repos/0123/secret-groups/default/secrets?page_size=100"
+
+    def exchange(codec: Any) -> None:
+        codec.encode_request(b"GET", target, LISTING_HEADERS, b"")
+        answer = codec.Answer(b"GET", 1 << 24, None)
+        answer.feed(LISTING_ANSWER)
+
+    def priming() -> None:
+        h11codec.Answer(b"GET", 1 << 24, None)
+
+    n = 2000
+    spent: dict[str, list[float]] = {"codec.py": [], "h11": [], "priming": []}
+    for _ in range(runs):
+        for name, action in (
+            ("codec.py", lambda: exchange(codec_module)),
+            ("h11", lambda: exchange(h11codec)),
+            ("priming", priming),
+        ):
+            start = time.process_time()
+            for _ in range(n):
+                action()
+            spent[name].append(time.process_time() - start)
+    fast, h11, prime = (statistics.median(spent[k]) / n for k in ("codec.py", "h11", "priming"))
+    row(f"codec alone: one listing's request and answer, x{n:,}", h11 * n, fast * n)
+    print(
+        f"  {'':<58} {h11 * 1e6:.1f} us -> {fast * 1e6:.1f} us per request "
+        f"(h11codec.py's priming: {prime * 1e6:.1f} us of it)"
+    )
 
 
 def http_figures(seed: Path, runs: int) -> None:
@@ -250,8 +313,10 @@ def http_figures(seed: Path, runs: int) -> None:
         "URL shortcut off": [url_off],
         "send override off": [send_off],
         "both off": [url_off, send_off],
+        "codec off (h11)": [codec_off],
         "lean transport off (httpx's own)": [lean_off],
     }
+    codec_figures(runs)
     spent: dict[str, list[float]] = {name: [] for name in switches}
     emulator = Emulator(seed, PLAN_CASE)
     try:

@@ -1,17 +1,19 @@
-"""A lean HTTP/1.1 keep-alive transport for httpx: h11 over asyncio streams (with
-connection.py). A fenced fast path:
+"""A lean HTTP/1.1 keep-alive transport for httpx: its own HTTP/1.1 codec (codec.py) over an
+asyncio protocol (connection.py). A fenced fast path:
 
-- Replaces httpx's default async transport (httpcore's pool on anyio), which secretsync still
-  uses behind a proxy (client.py).
-- Gains 4.5x less CPU per request: 630 us instead of 2,820 us for a group listing, 16 in
-  flight (2-core shared machine, medians of 11 runs of 1,000 listings). httpcore rescans its
-  whole pool on every request and answer. Reproduce: `.venv/bin/python
-  benchmarks/fast_paths.py --only http`, the row "lean transport off".
+- Replaces httpx's default async transport (httpcore's pool on anyio, with h11), which
+  secretsync still uses behind a proxy (client.py).
+- Gains 6.1x less CPU per request: 450 us instead of 2,749 us for a group listing, 16 in
+  flight (2-core shared machine, medians of 5 runs of 1,000 listings, the variants taking
+  turns). httpcore rescans its whole pool on every request and answer. Reproduce:
+  `.venv/bin/python benchmarks/fast_paths.py --only http`, the row "lean transport off".
+  codec.py is a fast path of its own inside this one, with its own row ("codec off (h11)").
 - Pinned to httpx's behaviour by the tests that run the same attacks and exchanges through
   both transports (tests/http/test_hostile_server.py: size, encoding, deadlines;
   tests/http/test_tls.py: trust and certificate failures; tests/sourcecraft/test_paths.py:
-  request lines as a server receives them), and by tests/http/test_transport_*.py against
-  servers that misbehave in every way the module below handles.
+  request lines as a server receives them; tests/http/test_lean_answers.py: the answer
+  objects), and by tests/http/test_transport_*.py against servers that misbehave in every
+  way the module below handles.
 - Delete it when httpx's own transport comes within ~20% of it per request (re-run the
   benchmark after an httpx or httpcore upgrade), or when secretsync needs what it leaves out.
 
@@ -22,7 +24,8 @@ It does only what secretsync needs:
   identity or announcing more is refused on its head, one growing past it as it arrives;
   `AnswerRefused`, and the connection is dropped). No HTTP/2, no upgrades, no streaming.
 - Idle connections wait per origin in a deque; checkout pops the newest (LIFO) in O(1) and
-  drops it when it idled past `keepalive_expiry_s` or the server has closed it.
+  drops it when it idled past `keepalive_expiry_s`, the server has closed it, or the server
+  sent bytes while it idled (connection.py).
 - At most `max_connections` requests hold a connection at once (a semaphore), and idle
   connections are evicted so that open ones stay within that bound too.
 - A server may close an idle keep-alive connection at any moment, and that close can cross
@@ -50,10 +53,10 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 
-import h11
 import httpx
 
-from secretsync.http.connection import Connection, NoAnswer, request_head, within
+from secretsync.http import codec, connection
+from secretsync.http.connection import Connection, NoAnswer, within
 from secretsync.http.limits import MAX_ANSWER_BYTES
 from secretsync.http.tls import trust_context
 
@@ -114,13 +117,20 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         headers = request.headers.raw
         if not any(name.lower() == b"host" for name, _ in headers):
             headers = [(b"Host", url.netloc), *headers]
-        head = request_head(request.method, url.raw_path, headers)
-        if head is None:
+        method = request.method.encode("ascii", "replace")
+        body = await request.aread()
+        unwritable: str | None = None
+        try:
+            wire = connection.encode_request(method, url.raw_path, headers, body)
+        except codec.Unwritable as exc:
+            unwritable = "framing" if exc.framing else "head"
+        if unwritable is not None:  # raised here, so that no codec error rides along
             raise httpx.LocalProtocolError(
-                "the request cannot be written as HTTP/1.1 (invalid method, target or header)",
+                "the request body does not match its framing headers"
+                if unwritable == "framing"
+                else "the request cannot be written as HTTP/1.1 (invalid method, target or header)",
                 request=request,
             )
-        body = await request.aread()
         timeouts = request.extensions.get("timeout") or {}
         if self._slots.locked():
             try:
@@ -134,14 +144,14 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
             conn = self._checkout(origin)
             if conn is not None:
                 try:
-                    return await self._exchange(conn, origin, request, head, body, timeouts)
+                    return await self._exchange(conn, origin, request, method, wire, timeouts)
                 except NoAnswer:
                     # Stale keep-alive connection: send once more on a fresh one (see the
                     # module docstring). Older idle ones to this origin are likelier stale.
                     self._drop_idle(origin)
             conn = await self._connect(origin, request, timeouts.get("connect"))
             try:
-                return await self._exchange(conn, origin, request, head, body, timeouts)
+                return await self._exchange(conn, origin, request, method, wire, timeouts)
             except NoAnswer as exc:
                 raise exc.error from exc.__cause__
         finally:
@@ -153,10 +163,10 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         self._idle.clear()
         self._idle_count = 0
         for conn in idle:
-            conn.writer.close()
+            conn.close()
         for conn in idle:
             with contextlib.suppress(Exception):
-                await conn.writer.wait_closed()
+                await conn.wait_closed()
 
     # -- the pool ---------------------------------------------------------------------------
     def _checkout(self, origin: _Origin) -> Connection | None:
@@ -210,9 +220,13 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         scheme, host, port = origin
         tls = self.ssl_context if scheme == b"https" else None
         try:
-            reader, writer = await within(
-                asyncio.open_connection(
-                    host, port, ssl=tls, server_hostname=host if tls is not None else None
+            _, conn = await within(
+                asyncio.get_running_loop().create_connection(
+                    Connection,
+                    host,
+                    port,
+                    ssl=tls,
+                    server_hostname=host if tls is not None else None,
                 ),
                 timeout_s if timeout_s is not None else self._connect_timeout_s,
             )
@@ -222,13 +236,13 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
             ) from None
         except OSError as exc:  # refused, reset, DNS (gaierror), TLS verification (SSLError)
             raise httpx.ConnectError(f"{host}:{port}: {exc}", request=request) from exc
-        sock = writer.get_extra_info("socket")
+        sock = conn.transport.get_extra_info("socket") if conn.transport is not None else None
         if sock is not None:
             # Small writes on a keep-alive connection otherwise wait ~40 ms for a delayed ACK
             # (selector loops already set this; a proactor or uvloop may not).
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return Connection(reader, writer)
+        return conn
 
     # -- one request ------------------------------------------------------------------------
     async def _exchange(
@@ -236,18 +250,18 @@ class LeanAsyncTransport(httpx.AsyncBaseTransport):
         conn: Connection,
         origin: _Origin,
         request: httpx.Request,
-        head: h11.Request,
-        body: bytes,
+        method: bytes,
+        wire: tuple[bytes, bool],
         timeouts: dict[str, float | None],
     ) -> httpx.Response:
         try:
-            response = await conn.roundtrip(request, head, body, timeouts, self._max_response_bytes)
+            response = await conn.roundtrip(
+                request, method, wire, timeouts, self._max_response_bytes
+            )
         except BaseException:  # errors, timeouts and cancellation alike
             conn.abort()
             raise
-        state = conn.h11
-        if state.our_state is h11.DONE and state.their_state is h11.DONE:
-            state.start_next_cycle()
+        if conn.reusable:
             self._checkin(origin, conn)
         else:  # Connection: close, or an answer delimited by closing the connection
             conn.abort()
