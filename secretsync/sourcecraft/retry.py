@@ -244,7 +244,8 @@ class RetryingSender:
             response: httpx.Response | None = None
             failure: httpx.HTTPError | None = None
             wait: float | None = None
-            async with self._limiter.slot() as epoch:
+            epoch = await self._limiter.take()
+            try:
                 sent_at = self._clock()
                 if started is None:
                     started = sent_at  # queueing for the first slot is not the request's fault
@@ -275,6 +276,8 @@ class RetryingSender:
                     self._limiter.throttled(epoch, pause)
                 elif response is not None and response.status_code < 500:
                     self._limiter.succeeded()
+            finally:
+                self._limiter.give_back()
             if response is not None:
                 code = response.status_code
                 if 200 <= code < 300 or (code == 404 and accept_404):
