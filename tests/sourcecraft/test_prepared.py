@@ -72,7 +72,9 @@ def test_after_the_first_request_to_an_origin_httpx_builds_none(http, monkeypatc
     calls = counting(http, monkeypatch)
     maker = RequestMaker(http, headers=HEADERS, timeout_s=30.0)
     maker("GET", httpx.URL(ORIGIN + TARGETS[0]))
+    maker("PUT", httpx.URL(ORIGIN + TARGETS[1]), {"value": "QQ=="})  # with a body: its own check
     learnt = len(calls)
+    assert learnt == 4  # each kind: httpx's request, and the headers tried
     for method, target, body in REQUESTS:
         maker(method, httpx.URL(ORIGIN + target), body)
     assert len(calls) == learnt
@@ -124,6 +126,28 @@ def test_a_client_changed_after_the_first_request_gets_httpx_merge(http, change)
         assert shape(got) == shape(library(http, method, httpx.URL(ORIGIN + target), body))
 
 
+def test_a_client_content_type_is_kept_as_httpx_keeps_it():
+    http = httpx.AsyncClient(headers={"Content-Type": "application/merge-patch+json"})
+    maker = RequestMaker(http, headers=HEADERS, timeout_s=30.0)
+    url = httpx.URL(ORIGIN + TARGETS[1])
+    for _ in range(3):
+        got = maker("PUT", url, {"value": "QQ=="})
+        assert shape(got) == shape(library(http, "PUT", url, {"value": "QQ=="}))
+        assert got.headers["content-type"] == "application/merge-patch+json"
+
+
+@pytest.mark.parametrize("body", [{"value": float("nan")}, {"value": b"bytes"}])
+def test_a_body_json_refuses_is_refused_alike(http, body):
+    maker = RequestMaker(http, headers=HEADERS, timeout_s=30.0)
+    url = httpx.URL(ORIGIN + TARGETS[1])
+    maker("PUT", url, {"value": "QQ=="})
+    with pytest.raises((ValueError, TypeError)) as ours:
+        maker("PUT", url, body)
+    with pytest.raises((ValueError, TypeError)) as theirs:
+        library(http, "PUT", url, body)
+    assert type(ours.value) is type(theirs.value)
+
+
 def test_relative_urls_and_bodyless_posts_take_httpx_path(monkeypatch):
     http = httpx.AsyncClient(base_url=ORIGIN + "/api/v1/")
     calls = counting(http, monkeypatch)
@@ -143,8 +167,9 @@ def test_a_maker_whose_way_disagrees_with_httpx_uses_httpx_only(http, monkeypatc
     calls = counting(http, monkeypatch)
     maker = RequestMaker(http, headers=HEADERS, timeout_s=30.0)
     made = [maker(m, httpx.URL(ORIGIN + t), b) for m, t, b in REQUESTS]
-    # the first request is built twice (httpx's, and the headers it tried); then each once
-    assert calls == ["GET", "GET"] + [m for m, _, _ in REQUESTS[1:]]
+    # the first request of each kind is built twice (httpx's, and the headers it tried); then
+    # each once
+    assert calls == ["GET", "GET", "PUT", "GET"] + [m for m, _, _ in REQUESTS[2:]]
     expected = [library(http, m, httpx.URL(ORIGIN + t), b) for m, t, b in REQUESTS]
     assert [shape(r) for r in made] == [shape(r) for r in expected]
 
