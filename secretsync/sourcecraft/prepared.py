@@ -11,9 +11,10 @@ path:
   framing headers httpx would append. Whenever httpx's merge could come out
   differently (the client has cookies or query parameters, its headers changed, a relative
   URL, a body-carrying method without a body) httpx's `build_request` runs.
-- Gains 55 us of CPU per request, 9% of the 647 us the client spent on one without it (2-core
-  shared machine, medians of 7 runs of 1,000 listings; timeit alone: build_request 30 us,
-  this 3.6 us). Reproduce: `.venv/bin/python benchmarks/fast_paths.py --only http`, the row
+- Gains 55-72 us of CPU per request, a tenth of what the client spends on one without it
+  (2-core shared machine, two runs of 1,000 listings, medians of 7: 647 -> 592 us, then
+  594 -> 521 us with the other changes of that day; timeit alone: build_request 30 us, this
+  3.6 us). Reproduce: `.venv/bin/python benchmarks/fast_paths.py --only http`, the row
   "prepared headers off".
 - Pinned to httpx's behaviour by tests/sourcecraft/test_prepared.py: method, URL, headers in
   order, body and extensions equal `build_request`'s for GET, DELETE and JSON bodies, on every
