@@ -15,8 +15,9 @@ time (user + system), so that a shared machine's neighbours do not count.
   against bench.py's emulator on the same workspace), as shipped and with each fast path of
   `http/` switched off: the URL shortcut (`urlpath.py`'s `UrlMaker` swap), the `send`
   override (`client.py`'s `LeanAsyncClient.send`), both, the HTTP/1.1 codec (`codec.py`;
-  h11 in its place, through `h11codec.py`; also alone, on one listing's bytes), and the
-  lean transport itself
+  h11 in its place, through `h11codec.py`; also alone, on one listing's bytes), the prepared
+  headers (`sourcecraft/prepared.py`: httpx's `build_request` instead), and the lean
+  transport itself
   (`transport.py`; httpx's own in its place). The variants take turns, run after run, so
   that a shared machine's load falls on all of them alike.
 
@@ -53,6 +54,7 @@ from secretsync.manifest import schema
 from secretsync.manifest.loader import load_manifest
 from secretsync.manifest.yamlread import read_yaml
 from secretsync.models import Secret
+from secretsync.sourcecraft import prepared
 from secretsync.sourcecraft.client import SourceCraftClient, build_http_client
 from secretsync.sources import dotenvfile
 from secretsync.sources.resolve import resolve_sources
@@ -214,6 +216,17 @@ def send_off() -> Callable[[], None]:
     return undo
 
 
+def prepared_off() -> Callable[[], None]:
+    """httpx's build_request for every request (sourcecraft/prepared.py switched off)."""
+    fast = prepared.RequestMaker.__call__
+    prepared.RequestMaker.__call__ = prepared.RequestMaker._library  # type: ignore[method-assign]
+
+    def undo() -> None:
+        prepared.RequestMaker.__call__ = fast  # type: ignore[method-assign]
+
+    return undo
+
+
 def listings_cpu_s(url: str, n: int) -> float:
     """CPU time of `n` group listings (16 in flight) through a fresh client, in this process."""
 
@@ -314,6 +327,7 @@ def http_figures(seed: Path, runs: int) -> None:
         "send override off": [send_off],
         "both off": [url_off, send_off],
         "codec off (h11)": [codec_off],
+        "prepared headers off": [prepared_off],
         "lean transport off (httpx's own)": [lean_off],
     }
     codec_figures(runs)

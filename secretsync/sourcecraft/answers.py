@@ -3,7 +3,6 @@ a guess: a listing read wrong would plan deletions."""
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 from typing import Any
@@ -92,9 +91,9 @@ def listing(response: httpx.Response, method: str, path: str) -> dict[str, Secre
         raise malformed(method, path, status, "expected an object with a `secrets` list")
     secrets: dict[str, Secret | None] = {}
     for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if not isinstance(key, str):
             raise malformed(method, path, status, "a `secrets` entry has no string `key`")
-        key = entry["key"]
         if key in secrets:
             raise malformed(method, path, status, f"secret {key!r} is listed twice")
         value = entry.get("value")
@@ -104,7 +103,10 @@ def listing(response: httpx.Response, method: str, path: str) -> dict[str, Secre
         try:
             if not isinstance(value, str):
                 raise TypeError
-            secrets[key] = Secret(base64.b64decode(value, validate=True))
+            # What base64.b64decode(value, validate=True) runs, without its wrapper: the
+            # strict mode refuses anything but the alphabet and correct padding, and a str
+            # that is not ASCII raises ValueError.
+            secrets[key] = Secret(binascii.a2b_base64(value, strict_mode=True))
         except (TypeError, ValueError, binascii.Error):
             raise malformed(method, path, status, f"the value of {key!r} is not base64") from None
     return secrets

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import functools
 import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 import httpx
 
@@ -61,6 +62,7 @@ ORG_PAGE_SIZE = 100
 MAX_PAGES = 1000
 MAX_IDLE_PAGES = 3
 MAX_PAGE_TOKEN_CHARS = 4096  # tokens are kept to spot a repeat: each must stay small
+MAX_KNOWN_ORIGINS = 16  # status_url origins remembered (see _is_api_origin)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,6 +107,9 @@ class SourceCraftClient:
         self._prefix = self._base.raw_path.decode("ascii").partition("?")[0].rstrip("/")
         self._make_url = UrlMaker(self._base.copy_with(raw_path=b"/"))
         self._origin = origin(base_url)
+        # (scheme, netloc) of a status_url -> whether it is the API's origin: every operation
+        # of a run names the same one or two, and origin() parses the whole URL again.
+        self._origins: dict[tuple[str, str], bool] = {}
         self._token_env = token_env
         self._limiter = AdaptiveLimiter(parallelism=parallelism, clock=clock, sleep=sleep)
         self._sender = RetryingSender(
@@ -307,7 +312,7 @@ class SourceCraftClient:
         # URL for every copy and every params merge, and at hundreds of requests a second
         # that shows. `path` comes from paths.py, so the target is strict and UrlMaker takes it
         # as is; UnsafeTarget here would be a bug, and it refuses rather than normalises.
-        query = f"?{urlencode(params, quote_via=quote)}" if params else ""
+        query = _query(tuple(params.items())) if params else ""
         return self._make_url(self._prefix + path + query)
 
     def _status_url(self, op: OperationInfo) -> httpx.URL:
@@ -324,6 +329,17 @@ class SourceCraftClient:
             logger.debug("status_url is not a plain path on the API's host; using the id")
         return self._url(paths.operation(op.operation_id))
 
+    def _is_api_origin(self, status_url: str, parts: SplitResult) -> bool:
+        # origin() reads only the scheme and the netloc, so its answer for one pair holds for
+        # every URL with that pair. A server naming ever new hosts gets no bigger cache.
+        key = (parts.scheme, parts.netloc)
+        same = self._origins.get(key)
+        if same is None:
+            same = origin(status_url) == self._origin
+            if len(self._origins) < MAX_KNOWN_ORIGINS:
+                self._origins[key] = same
+        return same
+
     def _same_origin_target(self, status_url: str) -> str | None:
         """Path and query of a same-origin `status_url` (absolute, root-relative, or relative
         to the API URL), parsed cheaply; None for another origin or anything odd."""
@@ -333,10 +349,17 @@ class SourceCraftClient:
             return None
         if parts.fragment or not parts.path:
             return None
-        if (parts.scheme or parts.netloc) and origin(status_url) != self._origin:
+        if (parts.scheme or parts.netloc) and not self._is_api_origin(status_url, parts):
             return None
         path = parts.path if parts.path.startswith("/") else f"{self._prefix}/{parts.path}"
         return path + (f"?{parts.query}" if parts.query else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _query(params: tuple[tuple[str, str], ...]) -> str:
+    # A run asks for the same few queries (a group name each) thousands of times: encoded
+    # once each (urlencode is ~7 us a call). Page tokens differ, so the cache is bounded.
+    return f"?{urlencode(params, quote_via=quote)}"
 
 
 def build_http_client(*, parallelism: int, timeout_s: float = 30.0) -> httpx.AsyncClient:

@@ -30,6 +30,7 @@ from secretsync.http.client import exchange
 from secretsync.http.limits import AnswerRefused, AnswerTimeout
 from secretsync.http.tls import trust_source
 from secretsync.names import one_line
+from secretsync.sourcecraft.prepared import RequestMaker
 from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
 logger = logging.getLogger("secretsync.sourcecraft.client")
@@ -206,7 +207,7 @@ class RetryingSender:
         rng: random.Random,
     ) -> None:
         self._http = http
-        self._headers = headers
+        self._make = RequestMaker(http, headers=headers, timeout_s=policy.request_timeout_s)
         self._token_env = token_env
         self._policy = policy
         self._limiter = limiter
@@ -234,9 +235,7 @@ class RetryingSender:
         path = url.raw_path.decode("ascii").partition("?")[0]
         # Built before taking a slot, and once for all attempts: time spent holding a slot
         # without a request on the wire is time the server's in-flight allowance sits idle.
-        request = self._http.build_request(
-            method, url, json=body, headers=self._headers, timeout=policy.request_timeout_s
-        )
+        request = self._make(method, url, body)
         deadline: float | None = None
         started: float | None = None
         attempt = 0
@@ -245,7 +244,8 @@ class RetryingSender:
             response: httpx.Response | None = None
             failure: httpx.HTTPError | None = None
             wait: float | None = None
-            async with self._limiter.slot() as epoch:
+            epoch = await self._limiter.take()
+            try:
                 sent_at = self._clock()
                 if started is None:
                     started = sent_at  # queueing for the first slot is not the request's fault
@@ -276,6 +276,8 @@ class RetryingSender:
                     self._limiter.throttled(epoch, pause)
                 elif response is not None and response.status_code < 500:
                     self._limiter.succeeded()
+            finally:
+                self._limiter.give_back()
             if response is not None:
                 code = response.status_code
                 if 200 <= code < 300 or (code == 404 and accept_404):

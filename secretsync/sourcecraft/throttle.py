@@ -48,14 +48,29 @@ class AdaptiveLimiter:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[int]:
         """Hold one of the `limit` slots while sending; yields the epoch for `throttled`."""
+        epoch = await self.take()
+        try:
+            yield epoch
+        finally:
+            self.give_back()
+
+    async def take(self) -> int:
+        """`slot` without a context manager (one generator fewer per request): take a slot,
+        which the caller must `give_back`; returns the epoch for `throttled`."""
         await self._acquire()
         try:
             # The pause is waited out while holding the slot: nothing else may be sent either.
             while (wait := self.resume_at - self._clock()) > 0:
                 await self._sleep(wait)
-            yield self._epoch
-        finally:
+        except BaseException:
             self._release()
+            raise
+        return self._epoch
+
+    def give_back(self) -> bool:
+        """Release a slot taken with `take`; True when a waiting request got it."""
+        self.in_flight -= 1
+        return self._wake()
 
     def succeeded(self) -> None:
         self._successes += 1
@@ -96,12 +111,16 @@ class AdaptiveLimiter:
         self.in_flight -= 1
         self._wake()
 
-    def _wake(self) -> None:
+    def _wake(self) -> bool:
+        """Grant free slots to waiters, first come first served; True when any got one."""
+        granted = False
         while self._waiters and self.in_flight < self.limit:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 self._grant()
                 waiter.set_result(None)
+                granted = True
+        return granted
 
 
 class PollEstimate:

@@ -94,6 +94,14 @@ class _Layer(NamedTuple):
     use: str
 
 
+def _decides(layer: DotenvSpec | SecretSpec) -> tuple[object, ...]:
+    """What a layer's outcome depends on: its source, never where the manifest says it."""
+    if isinstance(layer, DotenvSpec):
+        return ("dotenv", layer.ref, layer.allow_empty)
+    source = layer.source
+    return ("secret", layer.key, source.kind, source.ref, source.key, source.allow_empty)
+
+
 class _Resolver:
     def __init__(
         self,
@@ -110,10 +118,16 @@ class _Resolver:
         self.secrets_left = MAX_SECRETS
         # base problem -> the secrets it affects ("secret X in acme/app, group default")
         self.problems: dict[Problem, list[str]] = {}
+        self.noted = 0  # calls of `add`: a group that noted nothing resolved cleanly
+        # What a group resolved to, by what decides it (see `group`), with the key counts it
+        # took from the run's limit, in order: for the next group that names the same sources
+        self.resolved: dict[tuple[object, ...], tuple[tuple[int, ...], DesiredGroup]] = {}
+        self.counted: list[int] = []  # the counts the group being resolved took
 
     # ------------------------------------------------------------------ problems
 
     def add(self, where: Problem, message: str, use: str | None = None) -> None:
+        self.noted += 1
         base = replace(where, message=message)
         uses = self.problems.setdefault(base, [])
         if use and use not in uses:
@@ -146,10 +160,31 @@ class _Resolver:
     # ------------------------------------------------------------------ groups
 
     def group(self, repo: RepoSpec, group: GroupSpec) -> DesiredGroup:
-        # Which layer wins each key; values are taken from the winners only (a whole .env
-        # file's entries are not copied: 10,000 of them in a 1,000-file job).
+        # Many groups name the same sources (a YAML anchor, a set): 1,000 repositories often
+        # share a few .env files. What a group resolves to depends only on its name, prune
+        # flag and each layer's source (names, files and the environment do not change within
+        # a run), so a group that resolved without noting any problem is reused for the next
+        # group with the same sources; it still takes its keys from the run's limit, in the
+        # same steps. Locations and key paths only shape problems, so they are not part of it.
         if self.secrets_left < 0:
             return DesiredGroup(name=group.name, prune=group.prune, secrets=())  # said once
+        key = (group.name, group.prune, *map(_decides, group.layers))
+        known = self.resolved.get(key)
+        if known is not None:
+            counts, desired = known
+            for keys in counts:
+                if not self.within_limit(keys, repo, group):
+                    return DesiredGroup(name=group.name, prune=group.prune, secrets=())
+            return desired
+        noted, self.counted = self.noted, []
+        desired = self.resolve_group(repo, group)
+        if self.noted == noted:
+            self.resolved[key] = (tuple(self.counted), desired)
+        return desired
+
+    def resolve_group(self, repo: RepoSpec, group: GroupSpec) -> DesiredGroup:
+        # Which layer wins each key; values are taken from the winners only (a whole .env
+        # file's entries are not copied: 10,000 of them in a 1,000-file job).
         layers: list[_Layer] = []
         winners: dict[str, int] = {}
         place = f"{shown_path(repo.label)}, group {shown_path(group.name)}"
@@ -189,6 +224,7 @@ class _Resolver:
 
     def within_limit(self, keys: int, repo: RepoSpec, group: GroupSpec) -> bool:
         """Counts `keys` against the run's MAX_SECRETS; False (said once) past it."""
+        self.counted.append(keys)
         self.secrets_left -= keys
         if self.secrets_left >= 0:
             return True
