@@ -20,7 +20,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import DocumentStartEvent, Event
+from ruamel.yaml.events import DocumentStartEvent, Event, ScalarEvent
 from ruamel.yaml.main import CParser  # type: ignore[attr-defined]  # None without the C extension
 
 from secretsync.errors import Problem
@@ -79,6 +79,7 @@ def read_yaml(text: str, file: str, *, fast: bool = True) -> tuple[Document | No
 
 def _c_events(text: str) -> Iterator[Event]:
     parser = _c_parser(text)
+    root = False  # the next event is the document's root node
     try:
         while True:
             try:
@@ -90,6 +91,12 @@ def _c_events(text: str) -> Iterator[Event]:
             if isinstance(event, DocumentStartEvent) and (event.version or event.tags):
                 # libyaml marks the directive, ruamel the `---`; rare enough to read twice.
                 raise _LibyamlRefused
+            if root and isinstance(event, ScalarEvent) and event.style in ("|", ">"):
+                # A block scalar at the root may hold lines at column 0, and libyaml takes one
+                # that starts with `#` for a comment (`|` then `#` is '' to it, '#' to
+                # ruamel). Never a manifest (that is a mapping), so the pure parser may have it.
+                raise _LibyamlRefused
+            root = isinstance(event, DocumentStartEvent)
             yield event
     finally:
         parser.dispose()
