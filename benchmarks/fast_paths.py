@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench import TOKEN, Emulator, write_workspace
+from bench import TOKEN, Emulator
 from load_manifest import big_manifest
-from workspace import Case
+from workspace import Case, write_workspace
 
 from secretsync.http import client as http_client
 from secretsync.http import codec as codec_module
@@ -88,28 +89,25 @@ def header(title: str) -> None:
     print(f"  {'':<58} {'library':>11} {'fast path':>11}  {'ratio':>6}  {'saved':>11}")
 
 
+def swap(owner: object, name: str, value: object) -> Callable[[], None]:
+    """Set `owner.name` to `value` (a fast path switched off); returns the undo."""
+    real = getattr(owner, name)
+    setattr(owner, name, value)
+    return lambda: setattr(owner, name, real)
+
+
 def slow_dotenv() -> Callable[[], None]:
     """Switch the .env fast path off (as DOTENV_OFF does); returns the undo."""
-    real = dotenvfile._parse_simple
-    dotenvfile._parse_simple = lambda text: None  # type: ignore[assignment]
-
-    def undo() -> None:
-        dotenvfile._parse_simple = real  # type: ignore[assignment]
-
-    return undo
+    return swap(dotenvfile, "_parse_simple", lambda text: None)
 
 
 def slow_schema() -> Callable[[], None]:
-    real = schema.quick_valid
-    schema.quick_valid = lambda data: False  # type: ignore[assignment]
-
-    def undo() -> None:
-        schema.quick_valid = real  # type: ignore[assignment]
-
-    return undo
+    return swap(schema, "quick_valid", lambda data: False)
 
 
-def both_ways(action: Callable[[], object], switch_off: Callable[[], Callable[[], None]], n: int):
+def both_ways(
+    action: Callable[[], object], switch_off: Callable[[], Callable[[], None]], n: int
+) -> tuple[float, float]:
     fast = median_s(action, n)
     undo = switch_off()
     try:
@@ -128,10 +126,10 @@ def schema_figures(root: Path, plan_manifest: Path, runs: int) -> None:
         doc, _ = read_yaml(path.read_text(), str(path))
         assert doc is not None and schema.quick_valid(doc.data) and validator.is_valid(doc.data)
         n = max(3, runs // 3) if path.stat().st_size > 200_000 else runs
-        library = median_s(lambda d=doc.data: validator.is_valid(d), n)
-        fast = median_s(lambda d=doc.data: schema.quick_valid(d), n)
+        library = median_s(partial(validator.is_valid, doc.data), n)
+        fast = median_s(partial(schema.quick_valid, doc.data), n)
         row(f"validate only: {name}, {path.stat().st_size:,} bytes", library, fast)
-        library, fast = both_ways(lambda p=path: load_manifest(p), slow_schema, n)
+        library, fast = both_ways(partial(load_manifest, path), slow_schema, n)
         row(f"load_manifest whole: {name}", library, fast)
 
 
@@ -152,7 +150,7 @@ def dotenv_figures(root: Path, plan_manifest: Path, runs: int) -> None:
     ):
         assert len(data) <= 1 << 20
         n = max(3, runs // 3)
-        library, fast = both_ways(lambda d=data: dotenvfile.parse_env(d), slow_dotenv, n)
+        library, fast = both_ways(partial(dotenvfile.parse_env, data), slow_dotenv, n)
         row(f"{name} ({len(data):,} bytes)", library, fast)
     manifest = load_manifest(plan_manifest)
     library, fast = both_ways(lambda: resolve_sources(manifest, {}), slow_dotenv, runs)
@@ -197,34 +195,17 @@ def url_off() -> Callable[[], None]:
         made(self, base)
         self._fast = False
 
-    urlpath.UrlMaker.__init__ = public_only  # type: ignore[method-assign]
-
-    def undo() -> None:
-        urlpath.UrlMaker.__init__ = made  # type: ignore[method-assign]
-
-    return undo
+    return swap(urlpath.UrlMaker, "__init__", public_only)
 
 
 def send_off() -> Callable[[], None]:
     """Switch the send override off."""
-    override = http_client.LeanAsyncClient.send
-    http_client.LeanAsyncClient.send = httpx.AsyncClient.send  # type: ignore[method-assign]
-
-    def undo() -> None:
-        http_client.LeanAsyncClient.send = override  # type: ignore[method-assign]
-
-    return undo
+    return swap(http_client.LeanAsyncClient, "send", httpx.AsyncClient.send)
 
 
 def prepared_off() -> Callable[[], None]:
     """httpx's build_request for every request (sourcecraft/prepared.py switched off)."""
-    fast = prepared.RequestMaker.__call__
-    prepared.RequestMaker.__call__ = prepared.RequestMaker._library  # type: ignore[method-assign]
-
-    def undo() -> None:
-        prepared.RequestMaker.__call__ = fast  # type: ignore[method-assign]
-
-    return undo
+    return swap(prepared.RequestMaker, "__call__", prepared.RequestMaker._library)
 
 
 def listings_cpu_s(url: str, n: int) -> float:
@@ -246,12 +227,12 @@ def listings_cpu_s(url: str, n: int) -> float:
 
 def codec_off() -> Callable[[], None]:
     """h11 in place of codec.py's request writer and answer parser (h11codec.py)."""
-    real = connection.encode_request, connection.Answer
-    connection.encode_request = h11codec.encode_request
-    connection.Answer = h11codec.Answer  # type: ignore[misc,assignment]
+    undo_writer = swap(connection, "encode_request", h11codec.encode_request)
+    undo_parser = swap(connection, "Answer", h11codec.Answer)
 
     def undo() -> None:
-        connection.encode_request, connection.Answer = real  # type: ignore[misc,assignment]
+        undo_writer()
+        undo_parser()
 
     return undo
 
@@ -259,13 +240,7 @@ def codec_off() -> Callable[[], None]:
 def lean_off() -> Callable[[], None]:
     """httpx's own transport instead of the lean one: what a run gets when a proxy variable
     is set (here none is, so it connects directly)."""
-    real = http_client.proxy_configured
-    http_client.proxy_configured = lambda: True
-
-    def undo() -> None:
-        http_client.proxy_configured = real
-
-    return undo
+    return swap(http_client, "proxy_configured", lambda: True)
 
 
 LISTING_HEADERS = [
@@ -298,11 +273,12 @@ def codec_figures(runs: int) -> None:
     n = 2000
     spent: dict[str, list[float]] = {"codec.py": [], "h11": [], "priming": []}
     for _ in range(runs):
-        for name, action in (
-            ("codec.py", lambda: exchange(codec_module)),
-            ("h11", lambda: exchange(h11codec)),
+        actions: list[tuple[str, Callable[[], None]]] = [
+            ("codec.py", partial(exchange, codec_module)),
+            ("h11", partial(exchange, h11codec)),
             ("priming", priming),
-        ):
+        ]
+        for name, action in actions:
             start = time.process_time()
             for _ in range(n):
                 action()
