@@ -16,8 +16,10 @@ both see the same stretch of a noisy machine.
 
 Each secretsync run's wall time is split, with the emulator's request log, into start-up
 (process start to the first request's arrival), requests (first arrival to last answer) and
-tail (to exit). `validate` of a 26,000-line manifest is split into parse, schema, rules and
-build, timed in process.
+tail (to exit). The slot turnaround is what the request phase holds beyond the emulator's own
+time per request: (16 x requests phase - the time requests spent in the emulator) / requests,
+for secretsync and the baseline alike. `validate` of a 26,000-line manifest is split into
+parse, schema, rules and build, timed in process.
 
 Run: .venv/bin/python benchmarks/bench.py [--runs 3] [--quick] [--case KEY ...]
 """
@@ -126,6 +128,11 @@ class Run:
     requesting_s: float  # first arrival -> last answer
     tail_s: float  # last answer -> process exit
     cpu_s: float  # user + system CPU of the client process: steadier than wall on a busy host
+    # Between an answer leaving the emulator and the same slot's next request arriving, on
+    # average: (slots x request phase - time requests spent in the emulator) / requests. It
+    # holds the client's own work per request, its waiting behind other answers, and the
+    # emulator's wait for its GIL before it reads a request line.
+    turnaround_ms: float
 
 
 def run_process(command: list[str], env: dict[str, str]) -> tuple[float, float, float, float]:
@@ -175,6 +182,9 @@ def run_once(case: Case, root: Path, *, baseline: bool) -> Run:
             requesting_s=last - first,
             tail_s=started_at + wall - last,
             cpu_s=cpu,
+            turnaround_ms=(MAX_IN_FLIGHT * (last - first) - stats["held_s"])
+            / stats["requests_total"]
+            * 1000,
         )
     finally:
         emulator.stop()
@@ -208,6 +218,7 @@ def measure(case: Case, runs: int, tmp: Path) -> dict[str, Any]:
         "rss_mb": max(r.rss_mb for r in ours),
         "split_s": [median(ours, f) for f in ("startup_s", "requesting_s", "tail_s")],
         "cpu_s": median(ours, "cpu_s"),
+        "turnaround_ms": median(ours, "turnaround_ms"),
     }
     if plain:
         row["baseline_s"] = median(plain, "wall_s")
@@ -215,6 +226,7 @@ def measure(case: Case, runs: int, tmp: Path) -> dict[str, Any]:
         row["vs_baseline"] = wall / row["baseline_s"]
         row["baseline_req_per_secret"] = median(plain, "requests") / case.secrets
         row["baseline_cpu_s"] = median(plain, "cpu_s")
+        row["baseline_turnaround_ms"] = median(plain, "turnaround_ms")
     return row
 
 

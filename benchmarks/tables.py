@@ -30,6 +30,15 @@ def print_row(row: dict[str, Any]) -> None:
     print(f"  split: start-up {startup:.3f} s, requests {requesting:.3f} s, tail {tail:.3f} s")
     plain_cpu = f" (baseline {row['baseline_cpu_s']:.2f} s)" if "baseline_cpu_s" in row else ""
     print(f"  CPU time of the client process: {row['cpu_s']:.2f} s{plain_cpu}")
+    plain_turn = (
+        f" (baseline {row['baseline_turnaround_ms']:.2f} ms)"
+        if "baseline_turnaround_ms" in row
+        else ""
+    )
+    print(
+        f"  slot turnaround (answer out -> that slot's next request in): "
+        f"{row['turnaround_ms']:.2f} ms per request{plain_turn}"
+    )
 
 
 def summary(rows: list[dict[str, Any]]) -> None:

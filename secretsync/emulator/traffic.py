@@ -36,6 +36,7 @@ class Traffic:
         self._peak = self.in_flight
         self._first_received: float | None = None
         self._last_answered: float | None = None
+        self._held = 0.0  # the sum of (answered - received): time requests held a slot here
         self._log.clear()
 
     def reset(self) -> None:
@@ -115,6 +116,7 @@ class Traffic:
                 self._first_received = received
             if self._last_answered is None or answered > self._last_answered:
                 self._last_answered = answered
+            self._held += answered - received
             if status == 0:
                 self._dropped += 1
                 return
@@ -140,4 +142,7 @@ class Traffic:
                 # Emulator clock readings (None before any request): a run's request phase.
                 "first_received": self._first_received,
                 "last_answered": self._last_answered,
+                # Seconds requests spent here, arrival to answer, summed: a benchmark sets it
+                # against (slots x request phase) to see how long clients took to send the next.
+                "held_s": self._held,
             }

@@ -260,8 +260,10 @@ def test_latency_counts_from_the_arrival_and_the_log_keeps_both_times(make_emula
         entry["received"],
         entry["answered"],
     )
+    assert stats["held_s"] == pytest.approx(entry["answered"] - entry["received"])
     emulator.reset_stats()
     assert emulator.stats()["first_received"] is emulator.stats()["last_answered"] is None
+    assert emulator.stats()["held_s"] == 0
     assert slept[0] == pytest.approx(0.020 - 2 * 0.002, abs=1e-6)  # admission, then the check
 
 
