@@ -23,7 +23,7 @@ from typing import NoReturn
 import click
 
 from secretsync.cli.commands import secretsync
-from secretsync.cli.output import err, internal_error_line
+from secretsync.cli.output import err, internal_error_line, reports_on_usage_error
 from secretsync.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SecretsyncError
 
 __all__ = ["main", "run", "secretsync"]
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = secretsync.main(args=args, prog_name="secretsync", standalone_mode=False)
     except click.UsageError as exc:
         exc.show()
+        reports_on_usage_error(exc, args)
         code = EXIT_USAGE
     except click.ClickException as exc:  # e.g. a file argument click could not open
         exc.show()

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -175,26 +175,81 @@ def reports_on_failure(
     --report says so, instead of keeping an older run's report, which a CI step posting it
     "always" would show as current; and so does stdout under --format json/markdown (a pipe
     must not read an empty document)."""
-    from secretsync.errors import SecretsyncError
-
     try:
         yield
     except (Exception, KeyboardInterrupt) as exc:
-        from secretsync.report.json_report import render_failure
-        from secretsync.safefile import write_atomically
-
-        # Only a bug or an interruption can stop apply after its first write (a failed
-        # change is a result, not an exception).
-        unsure = command == "apply" and not isinstance(exc, SecretsyncError)
-        lines = failure_lines(exc)
-        code = failure_exit_code(exc)
-        if fmt in ("json", "markdown"):
-            out(render_failure(command, lines, markdown=fmt == "markdown", exit_code=code))
-        for path in reports:
-            md = path.suffix == ".md"
-            text = render_failure(
-                command, lines, markdown=md, exit_code=code, nothing_changed=not unsure
-            )
-            with contextlib.suppress(OSError):  # the error itself is what gets printed
-                write_atomically(path, text)
+        write_failure_reports(command, reports, fmt, exc)
         raise
+
+
+def write_failure_reports(
+    command: str, reports: Sequence[Path], fmt: str, exc: BaseException
+) -> None:
+    """Each of `reports` (and stdout under --format json/markdown) says the run failed."""
+    from secretsync.errors import SecretsyncError
+    from secretsync.report.json_report import render_failure
+    from secretsync.safefile import write_atomically
+
+    # Only a bug or an interruption can stop apply after its first write (a failed change is
+    # a result, not an exception).
+    unsure = command == "apply" and not isinstance(exc, SecretsyncError)
+    lines = failure_lines(exc)
+    code = failure_exit_code(exc)
+    if fmt in ("json", "markdown"):
+        out(render_failure(command, lines, markdown=fmt == "markdown", exit_code=code))
+    for path in reports:
+        md = path.suffix == ".md"
+        text = render_failure(
+            command, lines, markdown=md, exit_code=code, nothing_changed=not unsure
+        )
+        with contextlib.suppress(OSError):  # the error itself is what gets printed
+            write_atomically(path, text)
+
+
+def reports_on_usage_error(exc: click.UsageError, args: Sequence[str]) -> None:
+    """A command line click refused still named its reports: each says the run failed (exit
+    2), as every other failure's does. Click stops before the command runs, so the paths and
+    --format are read here from the words of the line, by the command's own option parser
+    (no types, no callbacks: those are what refused it), else by a plain scan for `--report`
+    and `--format`. Only paths ending in .json or .md, as --report takes."""
+    ctx = exc.ctx
+    if ctx is None or ctx.command.name not in REPORTING_COMMANDS:
+        return
+    words = list(args)
+    if ctx.info_name in words:  # group options may come first
+        words = words[words.index(ctx.info_name) + 1 :]
+    try:
+        # A copy: the parser consumes the list it is given, and the scan below needs it.
+        opts, _, _ = ctx.command.make_parser(ctx).parse_args(list(words))
+        named = [str(p) for p in opts.get("reports") or ()]
+        fmt = str(opts.get("output_format") or "text")
+    except click.UsageError:  # an unknown option or a missing value: read the words plainly
+        named, fmt = _scan_reports(words)
+    reports = [Path(name) for name in named if Path(name).suffix in (".json", ".md")]
+    command = ctx.command.name or ""
+    write_failure_reports(command, reports, fmt if fmt in ("json", "markdown") else "text", exc)
+
+
+REPORTING_COMMANDS = ("plan", "apply")
+
+
+def _scan_reports(words: Sequence[str]) -> tuple[list[str], str]:
+    reports: list[str] = []
+    fmt = "text"
+    rest = iter(words)
+    for word in rest:
+        if word == "--":
+            break
+        name, eq, value = word.partition("=")
+        if name not in ("--report", "--format"):
+            continue
+        if not eq:
+            following = next(rest, None)
+            if following is None:
+                break
+            value = following
+        if name == "--report":
+            reports.append(value)
+        else:
+            fmt = value
+    return reports, fmt
