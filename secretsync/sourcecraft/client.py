@@ -43,6 +43,8 @@ from secretsync.sourcecraft.retry import RetryingSender, RetryPolicy, malformed
 from secretsync.sourcecraft.throttle import AdaptiveLimiter
 
 __all__ = [
+    "MAX_IDLE_PAGES",
+    "MAX_PAGE_TOKEN_CHARS",
     "ORG_PAGE_SIZE",
     "ClientStats",
     "RetryPolicy",

@@ -24,7 +24,11 @@ from secretsync.errors import ApiError, ConfigError, SecretsyncError, TransportE
 from secretsync.names import ORG, quote
 from secretsync.sourcecraft import paths
 from secretsync.sourcecraft.answers import str_id
-from secretsync.sourcecraft.client import SourceCraftClient
+from secretsync.sourcecraft.client import (
+    MAX_IDLE_PAGES,
+    MAX_PAGE_TOKEN_CHARS,
+    SourceCraftClient,
+)
 from secretsync.sourcecraft.retry import malformed
 
 PAGE_SIZE = 100
@@ -76,9 +80,15 @@ async def my_user_id(client: SourceCraftClient) -> str:
 async def find_own_comment(
     client: SourceCraftClient, ref: PullRequestRef, *, marker: str, user_id: str
 ) -> str | None:
-    """The id of the oldest top-level comment of `user_id` whose first line is `marker`."""
+    """The id of the oldest top-level comment of `user_id` whose first line is `marker`.
+
+    Paging is bounded as the org listing's is (client.py): a page larger than asked, a token
+    that repeats or is implausibly long, MAX_IDLE_PAGES pages in a row with no comment not
+    seen before, or more than MAX_PAGES pages end it with a clear error."""
     token = ""
     seen: set[str] = set()
+    known: set[str] = set()  # ids of the comments listed so far
+    idle_pages = 0
     for _ in range(MAX_PAGES):
         params = {"page_size": str(PAGE_SIZE)}
         if token:
@@ -87,19 +97,35 @@ async def find_own_comment(
         items = body.get("pull_request_comments") or []
         if not isinstance(items, list):
             raise malformed("GET", ref.path, status, "`pull_request_comments` is not a list")
+        if len(items) > PAGE_SIZE:
+            message = f"a page holds {len(items)} comments, asked {PAGE_SIZE}"
+            raise malformed("GET", ref.path, status, message)
+        fresh = 0
         for item in items:
-            if isinstance(item, dict) and _is_ours(item, marker=marker, user_id=user_id):
-                found = str_id(item.get("id"))
-                if found is not None:
-                    return found
+            item_id = str_id(item.get("id")) if isinstance(item, dict) else None
+            if item_id is not None and item_id not in known:
+                known.add(item_id)
+                fresh += 1
+            ours = isinstance(item, dict) and _is_ours(item, marker=marker, user_id=user_id)
+            if ours and item_id is not None:
+                return item_id
         token = body.get("next_page_token") or ""
         if not isinstance(token, str):
             raise malformed("GET", ref.path, status, "`next_page_token` is not a string")
         if not token:
             return None
+        if len(token) > MAX_PAGE_TOKEN_CHARS:
+            raise malformed("GET", ref.path, status, "`next_page_token` is implausibly long")
         if token in seen:  # a server bug must not become an endless loop
             raise malformed("GET", ref.path, status, "the same page token came back twice")
         seen.add(token)
+        idle_pages = idle_pages + 1 if not fresh else 0
+        if idle_pages >= MAX_IDLE_PAGES:
+            message = (
+                f"{idle_pages} pages in a row listed no new comment but offered another page; "
+                "stopped paging"
+            )
+            raise malformed("GET", ref.path, status, message)
     raise malformed("GET", ref.path, 200, f"more than {MAX_PAGES} pages of comments")
 
 
