@@ -45,7 +45,15 @@ def rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> l
     seen_repos: dict[tuple[str, str], int] = {}
     suggest = _Suggester([str(name) for name in sets])
     expanded = _Expansion(sets)
-    for path in _control_in_paths(data, (), in_path_field=False):
+    # Aliases make many paths reach one object (issue 13: 1,000 repositories share one
+    # `groups:` mapping). What is found in one depends only on it (and on the sets, the same
+    # for all), so it is looked at once and its findings repeated at each path that reaches
+    # it, each problem then placed and named by that path (`add`). Without links nothing is
+    # shared and the memos would only cost.
+    shared = bool(doc.links)
+    # id of a `groups:` mapping with no problem -> its entries, sets copied in (_Expansion)
+    clean: dict[int, int] = {}
+    for path in _control_in_paths(data, (), in_path_field=False, memo={} if shared else None):
         add(
             path,
             "must not contain control characters or lone surrogates "
@@ -80,7 +88,14 @@ def rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> l
                         f"{kind} {quote(name)} is already listed at repos[{first}]",
                     )
         groups = entry.get("groups")
-        for group_name, group in groups.items() if isinstance(groups, dict) else ():
+        if not isinstance(groups, dict):
+            continue
+        entries = clean.get(id(groups))
+        if entries is not None and expanded.total + entries <= MAX_EXPANDED_ENTRIES:
+            expanded.total += entries  # as the loop below would, with nothing to say
+            continue
+        said, counted = len(out), expanded.total
+        for group_name, group in groups.items():
             if not isinstance(group, dict):
                 continue
             group_path: NodePath = ("repos", index, "groups", group_name)
@@ -99,6 +114,8 @@ def rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> l
                     f"with the sets it uses, the groups so far hold over {MAX_EXPANDED_ENTRIES:,} "
                     "entries (the limit per manifest); split the manifest or use fewer sets",
                 )
+        if shared and len(out) == said:
+            clean[id(groups)] = expanded.total - counted
     return out
 
 
@@ -158,21 +175,42 @@ def _names(value: object, path: NodePath) -> Iterator[tuple[NodePath, str]]:
 _PATH_FIELDS = frozenset({"file", "dotenv", "file_roots", "match", "exclude"})
 
 
-def _control_in_paths(value: object, path: NodePath, *, in_path_field: bool) -> list[NodePath]:
+def _control_in_paths(
+    value: object,
+    path: NodePath,
+    *,
+    in_path_field: bool,
+    memo: dict[tuple[int, bool], list[NodePath]] | None = None,
+) -> list[NodePath]:
     """Paths of strings with control characters under a path-like field (whatever nests
-    between: a list of paths, or a mapping where the schema wanted a string)."""
+    between: a list of paths, or a mapping where the schema wanted a string).
+
+    `memo`: (id of a mapping or list, in_path_field) -> what was found in it, as paths from
+    it; the data outlives the memo, so no id is reused while it lives."""
+    return [(*path, *rest) for rest in _control_below(value, in_path_field, memo)]
+
+
+def _control_below(
+    value: object, in_path_field: bool, memo: dict[tuple[int, bool], list[NodePath]] | None
+) -> list[NodePath]:
     if isinstance(value, str):
-        return [path] if in_path_field and has_control(value) else []
+        return [()] if in_path_field and has_control(value) else []
+    if memo is not None:
+        known = memo.get((id(value), in_path_field))
+        if known is not None:
+            return known
     found: list[NodePath] = []
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, (dict, list)) or key in _PATH_FIELDS:
-                child = (*path, key)
-                found += _control_in_paths(item, child, in_path_field=key in _PATH_FIELDS)
+                below = _control_below(item, key in _PATH_FIELDS, memo)
+                found += [(key, *rest) for rest in below]
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, (dict, list, str)):
-                found += _control_in_paths(item, (*path, index), in_path_field=in_path_field)
+                found += [(index, *rest) for rest in _control_below(item, in_path_field, memo)]
+    if memo is not None:
+        memo[(id(value), in_path_field)] = found
     return found
 
 
