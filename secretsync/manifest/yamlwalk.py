@@ -76,7 +76,7 @@ class _Frame:
     key: str | int = 0  # a mapping's current key, a sequence's next index
     keep: bool = True  # whether the current entry is kept
     seen: dict[str, int] = field(default_factory=dict)  # key as written -> its line
-    typed: dict[object, None] = field(default_factory=dict)  # keys that are not strings
+    typed: dict[object, None] | None = None  # keys that are not strings (made when one is)
     duplicate: Pos | None = None  # of the current key: reported once its value is built
     anchor: str | None = None
     start: int = 0  # nodes read when it began
@@ -102,6 +102,7 @@ class Walk:
         self.size = 0
         self.stopped = False  # by an alias past the budget: reading on would only repeat it
         self.scalars = ys.Scalars()
+        self.shown: dict[str, str] = {}  # anchor -> _shown(anchor): each alias is said with it
 
     def read(
         self, events: Iterator[Event], problems: Problems | None = None
@@ -156,7 +157,10 @@ class Walk:
                 found = self.alias(event, pos, path, parent)
                 value = found.value if found is not None else None
                 if keep and found is not None:
-                    via = f"*{_shown(event.anchor)} {at(pos)}"
+                    shown = self.shown.get(event.anchor)
+                    if shown is None:
+                        shown = self.shown[event.anchor] = _shown(event.anchor)
+                    via = f"*{shown} {at(pos)}"
                     self.doc.link(path, Link(found.path, via, True))
         if collection:
             if len(self.stack) >= MAX_DEPTH:
@@ -177,7 +181,7 @@ class Walk:
             self.attach(parent, value)
         if parent is not None and parent.is_map:
             parent.expect_key = not parent.expect_key
-            if not collection:
+            if not collection and parent.expect_key:  # a value, not a key, is done
                 self.value_done(parent)
         return not self.stopped
 
@@ -193,21 +197,29 @@ class Walk:
         if self.stack:
             parent = self.stack[-1]
             parent.height = max(parent.height, height)
-            self.value_done(parent)
+            if parent.expect_key:
+                self.value_done(parent)
         return True
 
     def alias(
         self, event: AliasEvent, pos: Pos, path: NodePath, parent: _Frame | None
     ) -> _Anchor | None:
         """The anchor an alias names, counted in the budget; None (and a problem) if refused."""
-        found = self.anchors.get(event.anchor)
-        name = _shown(event.anchor)
-        if any(frame.anchor == event.anchor for frame in self.stack):
+        anchor = event.anchor
+        found = self.anchors.get(anchor)
+        looped = False
+        for frame in self.stack:
+            if frame.anchor == anchor:
+                looped = True
+                break
+        if looped:
+            name = _shown(anchor)
             self.problems.add(pos, path, f"alias *{name} is inside its own anchor (a loop)")
         elif found is None:
+            name = _shown(anchor)
             self.problems.add(pos, path, f"alias *{name} names no anchor (&{name}) above it")
         elif len(self.stack) + found.height > MAX_DEPTH:
-            message = f"nested too deeply through alias *{name} (over {MAX_DEPTH} levels)"
+            message = f"nested too deeply through alias *{_shown(anchor)} (over {MAX_DEPTH} levels)"
             self.problems.add(pos, path, message)
             self.stopped = True
         elif self.size + found.size > MAX_NODES:
@@ -234,12 +246,12 @@ class Walk:
         return True
 
     def value_done(self, parent: _Frame) -> None:
-        # ruamel checks a key for duplicates after building its value, as here.
-        if parent.expect_key:
-            parent.merging = False
-            if parent.duplicate is not None:
-                self.fail(parent.duplicate, (), "duplicate key")
-                parent.duplicate = None
+        """After a mapping's value (its callers look at `expect_key` first: one call less a
+        key). ruamel checks a key for duplicates after building its value, as here."""
+        parent.merging = False
+        if parent.duplicate is not None:
+            self.fail(parent.duplicate, (), "duplicate key")
+            parent.duplicate = None
 
     def place(self, parent: _Frame | None, pos: Pos, collection: bool) -> tuple[NodePath, bool]:
         """The path of a value or sequence item; records where it starts if it is kept."""
@@ -308,21 +320,23 @@ class Walk:
             self.problems.add(pos, (*parent.path, name), f"duplicate key (first on line {first})")
         else:
             parent.seen[name] = pos[0]
+        path: NodePath = (*parent.path, name)
         if parent.merging:
-            return (*parent.path, name), False
+            return path, False
         if isinstance(event, ScalarEvent):
-            key = self.scalar(event, pos, (*parent.path, name), as_key=True)
+            key = self.scalar(event, pos, path, as_key=True)
             if event.anchor is not None:
-                self.anchors[event.anchor] = _Anchor(key, (*parent.path, name), 1, 0)
+                self.anchors[event.anchor] = _Anchor(key, path, 1, 0)
         if not isinstance(key, str):
             parent.keep = False
+            if parent.typed is None:
+                parent.typed = {}
             if key in parent.typed:  # `1` and `0x1`: the same key once built
                 parent.duplicate = pos
             parent.typed[key] = None
             if kept:
                 message = f"a key must be a string, not {type_name(key)}"
                 self.key_problems.add(pos, parent.path, message)
-        path: NodePath = (*parent.path, name)
         if kept and isinstance(key, str):
             self.doc.key_pos[path] = pos
         return path, False
