@@ -133,8 +133,14 @@ class _Builder:
         self.built: dict[tuple[int, str], tuple[SourceSpec, Location]] = {}
         # id of a `groups:` mapping -> per group: name, group, key place, key path segment.
         self.shared_groups: dict[int, list[tuple[str, dict[str, object], Location, str]]] = {}
-        # id of a group -> the key path its layers were built under, and those layers.
-        self.shared_layers: dict[int, tuple[str, tuple[DotenvSpec | SecretSpec, ...]]] = {}
+        # id of a group -> the key path it was first built under, its layers, the rest of each
+        # layer's key path after that (None: a set's, the same in every use), its `use`.
+        self.shared_layers: dict[
+            int,
+            tuple[
+                str, tuple[DotenvSpec | SecretSpec, ...], tuple[str | None, ...], tuple[str, ...]
+            ],
+        ] = {}
 
     def at(self, path: NodePath, *, key: bool = False) -> Location:
         line, col = self.doc.key_at(path) if key else self.doc.pos(path)
@@ -191,45 +197,62 @@ class _Builder:
             ]
         owner = key_path(path)
         return tuple(
-            GroupSpec(
-                name=name,
-                prune=bool(group.get("prune", prune)),
-                layers=self.shared_group_layers((*path, name), owner + segment, group),
-                location=where,
-                uses=tuple(strs(group.get("use"))),
-            )
-            for name, group, where, segment in entries
+            [
+                self.shared_group(path, name, owner + segment, group, prune, where)
+                for name, group, where, segment in entries
+            ]
         )
 
-    def shared_group_layers(
-        self, path: NodePath, shown: str, group: dict[str, object]
-    ) -> tuple[DotenvSpec | SecretSpec, ...]:
-        """The group's layers, built at its first use; a later use gets copies whose key paths
-        start with its own `shown` (a set's layers, under `sets.`, are the same objects)."""
+    def shared_group(
+        self,
+        path: NodePath,
+        name: str,
+        shown: str,
+        group: dict[str, object],
+        prune: bool,
+        where: Location,
+    ) -> GroupSpec:
+        """The group named `name` under `path` (key path `shown`), its place `where`. Its
+        layers are built at its first use; a later use gets copies whose key paths start with
+        its own `shown` (a set's layers, under `sets.`, are the same objects)."""
         known = self.shared_layers.get(id(group))
         if known is None:
-            known = self.shared_layers[id(group)] = (shown, self.layers(path, group))
-        first, layers = known
-        if shown == first:
-            return layers
-        cut = len(first)
-        return tuple(
-            layer
-            if not layer.key_path.startswith(first)
-            else DotenvSpec(
-                ref=layer.ref,
-                allow_empty=layer.allow_empty,
-                location=layer.location,
-                key_path=shown + layer.key_path[cut:],
+            layers = self.layers((*path, name), group)
+            cut = len(shown)
+            tails = tuple(
+                layer.key_path[cut:] if layer.key_path.startswith(shown) else None
+                for layer in layers
             )
-            if isinstance(layer, DotenvSpec)
-            else SecretSpec(
-                key=layer.key,
-                source=layer.source,
-                location=layer.location,
-                key_path=shown + layer.key_path[cut:],
+            uses = tuple(strs(group.get("use")))
+            known = self.shared_layers[id(group)] = (shown, layers, tails, uses)
+        first, layers, tails, uses = known
+        if shown != first:
+            layers = tuple(
+                [
+                    layer
+                    if tail is None
+                    else DotenvSpec(
+                        ref=layer.ref,
+                        allow_empty=layer.allow_empty,
+                        location=layer.location,
+                        key_path=shown + tail,
+                    )
+                    if isinstance(layer, DotenvSpec)
+                    else SecretSpec(
+                        key=layer.key,
+                        source=layer.source,
+                        location=layer.location,
+                        key_path=shown + tail,
+                    )
+                    for layer, tail in zip(layers, tails, strict=True)
+                ]
             )
-            for layer in layers
+        return GroupSpec(
+            name=name,
+            prune=bool(group.get("prune", prune)),
+            layers=layers,
+            location=where,
+            uses=uses,
         )
 
     def group(self, path: NodePath, name: str, group: dict[str, object], prune: bool) -> GroupSpec:
