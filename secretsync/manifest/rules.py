@@ -90,11 +90,12 @@ def rule_problems(doc: Document, file: str, folder: Path, repository: Path) -> l
         groups = entry.get("groups")
         if not isinstance(groups, dict):
             continue
-        entries = clean.get(id(groups))
-        if entries is not None and expanded.total + entries <= MAX_EXPANDED_ENTRIES:
-            expanded.total += entries  # as the loop below would, with nothing to say
-            continue
-        said, counted = len(out), expanded.total
+        if shared:
+            entries = clean.get(id(groups))
+            if entries is not None and expanded.total + entries <= MAX_EXPANDED_ENTRIES:
+                expanded.total += entries  # as the loop below would, with nothing to say
+                continue
+            said, counted = len(out), expanded.total
         for group_name, group in groups.items():
             if not isinstance(group, dict):
                 continue
@@ -204,11 +205,14 @@ def _control_below(
         for key, item in value.items():
             if isinstance(item, (dict, list)) or key in _PATH_FIELDS:
                 below = _control_below(item, key in _PATH_FIELDS, memo)
-                found += [(key, *rest) for rest in below]
+                if below:  # rarely: no list built for the many with nothing
+                    found += [(key, *rest) for rest in below]
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, (dict, list, str)):
-                found += [(index, *rest) for rest in _control_below(item, in_path_field, memo)]
+                below = _control_below(item, in_path_field, memo)
+                if below:
+                    found += [(index, *rest) for rest in below]
     if memo is not None:
         memo[(id(value), in_path_field)] = found
     return found
