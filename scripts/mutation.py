@@ -202,7 +202,8 @@ EXPLAINED: dict[tuple[str, str, str, str], str] = {
         "a fast path: with no --key, wants_key is true for every key"
     ),
     ("secretsync/manifest/rules.py", "rule_problems", "`False` -> `True`",
-     "for path in _control_in_paths(data, (), in_path_field=False):"): (
+     "for path in _control_in_paths(data, (), in_path_field=False, "
+     "memo={} if shared else None):"): (
         "the flag matters only for a string or list; the top of a manifest is always a mapping "
         "here (anything else becomes {}), whose fields set the flag for themselves"
     ),
