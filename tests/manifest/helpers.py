@@ -36,6 +36,11 @@ def problems(text: str | bytes) -> list[Problem]:
     return found
 
 
+def problem_texts(text: str | bytes) -> list[str]:
+    """The problems of a manifest that must fail, as the user reads them."""
+    return [str(p) for p in problems(text)]
+
+
 def one_problem(text: str | bytes) -> Problem:
     found = problems(text)
     assert len(found) == 1, [str(p) for p in found]

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from secretsync.errors import ManifestError, Problem
 from secretsync.manifest import yamlread, yamlwalk
 from secretsync.manifest.loader import load_manifest
 from secretsync.manifest.schema import manifest_schema, quick_valid, schema_problems
 from secretsync.manifest.yamlread import read_yaml
 from secretsync.models import Manifest
+from tests.manifest.helpers import problem_texts as problems
 
 M = "secretsync.yaml"
 REPO_ROOT = Path(__file__).parent.parent.parent
@@ -28,15 +28,6 @@ def _in_tmp(tmp_path, monkeypatch):
 def load(text: str) -> Manifest:
     Path(M).write_text(textwrap.dedent(text), encoding="utf-8")
     return load_manifest(Path(M))
-
-
-def problems(text: str) -> list[str]:
-    Path(M).write_text(textwrap.dedent(text), encoding="utf-8")
-    with pytest.raises(ManifestError) as info:
-        load_manifest(Path(M))
-    found: list[Problem] = list(info.value.problems)
-    assert all("\n" not in str(p) for p in found)
-    return [str(p) for p in found]
 
 
 def data(text: str) -> object:

@@ -9,23 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from secretsync.errors import ManifestError
 from secretsync.limits import MAX_SUGGESTIONS
 from secretsync.manifest import rules
 from secretsync.manifest.loader import load_manifest
+from tests.manifest.helpers import problem_texts as problems
 
 M = "secretsync.yaml"
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
 CONTROL = "must not contain control characters or lone surrogates (newline, tab, NUL, \\ud800...)"
-
-
-def problems(text: str) -> list[str]:
-    Path(M).write_text(textwrap.dedent(text), encoding="utf-8")
-    with pytest.raises(ManifestError) as info:
-        load_manifest(Path(M))
-    return [str(p) for p in info.value.problems]
 
 
 def test_problems_inside_a_shared_groups_mapping_are_reported_at_every_use():

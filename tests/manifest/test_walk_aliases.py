@@ -4,26 +4,13 @@ anchor's latest definition."""
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
-from secretsync.errors import ManifestError
-from secretsync.manifest.loader import load_manifest
-
-M = "secretsync.yaml"
+from tests.manifest.helpers import problem_texts as problems
 
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
 ERR = "expected a string, got an integer"
-
-
-def problems(text: str) -> list[str]:
-    Path(M).write_text(textwrap.dedent(text), encoding="utf-8")
-    with pytest.raises(ManifestError) as info:
-        load_manifest(Path(M))
-    return [str(p) for p in info.value.problems]
 
 
 def test_each_alias_is_said_with_its_own_anchor_and_place_a_redefined_anchor_with_the_last():
