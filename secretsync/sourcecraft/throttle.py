@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 
 class AdaptiveLimiter:
@@ -45,32 +44,19 @@ class AdaptiveLimiter:
         self._epoch = 0  # bumped on every decrease; a slot remembers the epoch it was granted in
         self._waiters: deque[asyncio.Future[None]] = deque()
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[int]:
-        """Hold one of the `limit` slots while sending; yields the epoch for `throttled`."""
-        epoch = await self.take()
-        try:
-            yield epoch
-        finally:
-            self.give_back()
-
     async def take(self) -> int:
-        """`slot` without a context manager (one generator fewer per request): take a slot,
-        which the caller must `give_back`; returns the epoch for `throttled`."""
+        """Take one of the `limit` slots for sending, which the caller must `give_back` (a
+        method pair, not a context manager: one generator fewer per request); returns the
+        epoch for `throttled`."""
         await self._acquire()
         try:
             # The pause is waited out while holding the slot: nothing else may be sent either.
             while (wait := self.resume_at - self._clock()) > 0:
                 await self._sleep(wait)
         except BaseException:
-            self._release()
+            self.give_back()
             raise
         return self._epoch
-
-    def give_back(self) -> bool:
-        """Release a slot taken with `take`; True when a waiting request got it."""
-        self.in_flight -= 1
-        return self._wake()
 
     def succeeded(self) -> None:
         self._successes += 1
@@ -98,7 +84,7 @@ class AdaptiveLimiter:
             await waiter  # `_wake` counted the slot for us before resolving it
         except BaseException:
             if waiter.done() and not waiter.cancelled():
-                self._release()  # granted, then cancelled before we could use it
+                self.give_back()  # granted, then cancelled before we could use it
             elif waiter in self._waiters:  # `_wake` may have dropped it already
                 self._waiters.remove(waiter)
             raise
@@ -107,20 +93,18 @@ class AdaptiveLimiter:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
-    def _release(self) -> None:
+    def give_back(self) -> None:
+        """Release a slot taken with `take`: the next waiting request gets it."""
         self.in_flight -= 1
         self._wake()
 
-    def _wake(self) -> bool:
-        """Grant free slots to waiters, first come first served; True when any got one."""
-        granted = False
+    def _wake(self) -> None:
+        """Grant free slots to waiters, first come first served."""
         while self._waiters and self.in_flight < self.limit:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 self._grant()
                 waiter.set_result(None)
-                granted = True
-        return granted
 
 
 class PollEstimate:

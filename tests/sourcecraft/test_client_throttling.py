@@ -77,9 +77,12 @@ def test_a_request_cancelled_while_queued_gives_its_turn_away():
         done = []
 
         async def hold(name):
-            async with limiter.slot():
+            await limiter.take()
+            try:
                 await asyncio.sleep(1)
                 done.append(name)
+            finally:
+                limiter.give_back()
 
         a = asyncio.ensure_future(hold("a"))
         await asyncio.sleep(0)

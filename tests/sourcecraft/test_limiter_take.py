@@ -1,5 +1,5 @@
 """AdaptiveLimiter.take/give_back, the slot without a context manager that every request of
-the client takes: whether a release handed the slot on, and that no path keeps a slot."""
+the client takes: a release hands the slot on, and no path keeps a slot."""
 
 import asyncio
 
@@ -12,18 +12,20 @@ from tests.sourcecraft.helpers import call
 from tests.virtual_time import now, run
 
 
-def test_give_back_says_whether_a_waiting_request_got_the_slot():
+def test_give_back_hands_the_slot_to_a_waiting_request():
     async def main():
         limiter = AdaptiveLimiter(parallelism=1, clock=now, sleep=asyncio.sleep)
         first = await limiter.take()
         second = asyncio.ensure_future(limiter.take())
         await asyncio.sleep(0)  # queued behind the first
-        handed = limiter.give_back()
+        limiter.give_back()
+        handed = (limiter.in_flight, len(limiter._waiters))  # granted to the waiter at once
         epoch = await second
-        alone = limiter.give_back()
-        return first, epoch, handed, alone, limiter.in_flight
+        limiter.give_back()
+        alone = (limiter.in_flight, len(limiter._waiters))  # nobody waiting: simply free
+        return first, epoch, handed, alone
 
-    assert run(main()) == (0, 0, True, False, 0)
+    assert run(main()) == (0, 0, (1, 0), (0, 0))
 
 
 def test_take_returns_the_epoch_after_a_decrease():
