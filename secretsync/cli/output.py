@@ -206,6 +206,9 @@ def write_failure_reports(
             write_atomically(path, text)
 
 
+REPORTING_COMMANDS = ("plan", "apply")  # the commands that take --report
+
+
 def reports_on_usage_error(exc: click.UsageError, args: Sequence[str]) -> None:
     """A command line click refused still named its reports: each says the run failed (exit
     2), as every other failure's does. Click stops before the command runs, so the paths and
@@ -228,9 +231,6 @@ def reports_on_usage_error(exc: click.UsageError, args: Sequence[str]) -> None:
     reports = [Path(name) for name in named if Path(name).suffix in (".json", ".md")]
     command = ctx.command.name or ""
     write_failure_reports(command, reports, fmt if fmt in ("json", "markdown") else "text", exc)
-
-
-REPORTING_COMMANDS = ("plan", "apply")
 
 
 def _scan_reports(words: Sequence[str]) -> tuple[list[str], str]:
